@@ -1,0 +1,29 @@
+'use strict';
+
+// Append-only: a migration that has shipped is never edited, a change is a new entry. Each runs
+// in its own transaction together with its row in schema_migrations.
+module.exports = [
+    {
+        id: 1,
+        name: 'create_jobs',
+        sql: `
+            CREATE TABLE jobs (
+                id          bigserial PRIMARY KEY,
+                kind        text        NOT NULL,
+                input       jsonb       NOT NULL,
+                status      text        NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'done', 'failed')),
+                result      jsonb,
+                error       text,
+                created_at  timestamptz NOT NULL DEFAULT now(),
+                finished_at timestamptz
+            );
+            -- The worker's claim query scans only queued jobs, oldest first.
+            CREATE INDEX jobs_queued_idx ON jobs (id) WHERE status = 'queued';
+        `,
+    },
+    {
+        id: 2,
+        name: 'jobs_processed_by',
+        sql: `ALTER TABLE jobs ADD COLUMN processed_by text;`,
+    },
+];
