@@ -1,0 +1,63 @@
+import type { ProcessConfig } from "../config";
+import type { ContainerSecret } from "./release";
+
+/** Where an app writes at run time; the root filesystem is read-only. */
+export const scratchVolume = { name: "tmp", containerPath: "/tmp" } as const;
+
+/** Seconds ECS waits after SIGTERM before SIGKILL; the app drains within it. */
+export const stopTimeoutSeconds = 30;
+
+export interface ContainerInputs {
+    image: string;
+    /** Every config key of the release, as SSM parameter references. */
+    secrets: ContainerSecret[];
+    logGroupName: string;
+    region: string;
+}
+
+/** One container of a process, as ECS expects it in `containerDefinitions`. */
+export function container(processName: string, spec: ProcessConfig, inputs: ContainerInputs, essential: boolean) {
+    return {
+        name: processName,
+        image: inputs.image,
+        command: spec.command,
+        essential,
+        readonlyRootFilesystem: true,
+        mountPoints: [{ sourceVolume: scratchVolume.name, containerPath: scratchVolume.containerPath, readOnly: false }],
+        portMappings: spec.port === undefined ? [] : [{ containerPort: spec.port, protocol: "tcp" }],
+        // Only the port is plain: every config value, secret or not, comes from the release's parameters.
+        environment: spec.port === undefined ? [] : [{ name: "PORT", value: String(spec.port) }],
+        secrets: inputs.secrets,
+        stopTimeout: stopTimeoutSeconds,
+        linuxParameters: { initProcessEnabled: true },
+        healthCheck: spec.healthCheckCommand === undefined ? undefined : {
+            command: ["CMD", ...spec.healthCheckCommand],
+            interval: 15,
+            timeout: 5,
+            retries: 3,
+            startPeriod: 30,
+        },
+        logConfiguration: {
+            logDriver: "awslogs",
+            options: {
+                "awslogs-group": inputs.logGroupName,
+                "awslogs-region": inputs.region,
+                "awslogs-stream-prefix": processName,
+                // Logs are an event stream: never block the app when CloudWatch is slow.
+                "mode": "non-blocking",
+                "max-buffer-size": "4m",
+            },
+        },
+    };
+}
+
+/**
+ * The containers of one task: the process itself and, when the app has a release-phase
+ * process (migrations), that process first; the main container starts only after it exits 0.
+ */
+export function taskContainers(processName: string, spec: ProcessConfig, inputs: ContainerInputs, releasePhase?: { name: string; spec: ProcessConfig }) {
+    const main = container(processName, spec, inputs, true);
+    if (releasePhase === undefined || spec.phase === "release") return [main];
+    const init = container(releasePhase.name, releasePhase.spec, inputs, false);
+    return [init, { ...main, dependsOn: [{ containerName: releasePhase.name, condition: "SUCCESS" }] }];
+}

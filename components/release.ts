@@ -1,0 +1,137 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { diffKeys, hashValue, KeyChanges, LedgerEntry, planRelease, releaseDigest, RunningPointer, stableStringify } from "./ledger";
+
+/** One config key of a release. */
+export interface ReleaseValue {
+    key: string;
+    value: pulumi.Input<string>;
+    secret: boolean;
+    /**
+     * What determines the value when it is not known before deploying (an owned database's
+     * URL). Hashed instead of the value; omit it for values known now.
+     */
+    identity?: string;
+}
+
+export interface ReleaseArgs {
+    /** SSM path of this stack, `/<app>/<stack>`. */
+    parameterPath: string;
+    /** `arn:<partition>:ssm:<region>:<account>:parameter`, to build valueFrom ARNs. */
+    parameterArnPrefix: pulumi.Input<string>;
+    /** Build identity known before deploying (source hash or promoted digest). */
+    imageIdentity: string;
+    /** Image reference pinned by digest. */
+    image: pulumi.Input<string>;
+    values: ReleaseValue[];
+    /** The ledger as read from SSM before declaring anything. */
+    ledger: LedgerEntry[];
+    /** `/<app>/<stack>/running` as read before declaring anything. */
+    pointer?: RunningPointer;
+    /** `release.pin`: run this earlier release instead of the newest. */
+    pin?: string;
+    tags: Record<string, string>;
+}
+
+/** An ECS container secret: the variable name and the SSM parameter it is read from. */
+export interface ContainerSecret {
+    name: string;
+    valueFrom: string;
+}
+
+/**
+ * The release stage: build + config = an immutable release with its own SSM parameter set
+ * (`<path>/releases/<id>/<KEY>`) and a ledger entry (`<path>/ledger/<id>`). Both are kept in
+ * AWS when they leave the stack, so the ledger is append-only and any entry can run again.
+ */
+export class Release extends pulumi.ComponentResource {
+    /** Id of the release the services run (`v42`): the newest, or the pinned one. */
+    public readonly runningId: string;
+    /** Id of the newest release in the ledger (created by this run when `isNew`). */
+    public readonly headId: string;
+    /** Whether this run creates a new release. */
+    public readonly isNew: boolean;
+    /** Id of the release that ran before the running one. */
+    public readonly previousId: string | undefined;
+    /** Content digest of the newest release. */
+    public readonly digest: string;
+    /** Keys whose values differ between the previous and the running release. */
+    public readonly changes: KeyChanges;
+    /** Image of the running release, pinned by digest. */
+    public readonly image: pulumi.Output<string>;
+    /** The running release's parameters, sorted by key, in ECS `secrets` form. */
+    public readonly secrets: pulumi.Output<ContainerSecret[]>;
+    /** The pointer value to store once the running release is up. */
+    public readonly pointer: RunningPointer;
+
+    constructor(name: string, args: ReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("twelve-factor:release:Release", name, {}, opts);
+
+        const values = [...args.values].sort((a, b) => (a.key < b.key ? -1 : 1));
+        const keys = Object.fromEntries(values.map((v) => [v.key, fingerprint(v, args.parameterPath)]));
+        this.digest = releaseDigest(args.imageIdentity, keys);
+        const plan = planRelease(args.ledger, this.digest, args.pin, args.pointer);
+        this.headId = plan.headId;
+        this.isNew = plan.headIsNew;
+        this.runningId = plan.runningId;
+        this.previousId = plan.previousId;
+        this.pointer = { running: plan.runningId, previous: plan.previousId };
+
+        const head: HeadEntry = { id: plan.headId, digest: this.digest, keys, secretKeys: values.filter((v) => v.secret).map((v) => v.key) };
+        const parameters = declareParameters(this, name, args, plan.headId, values);
+        declareLedgerEntry(this, name, args, head, parameters);
+
+        const running = plan.pinned ?? head;
+        const previous = args.ledger.find((e) => e.id === plan.previousId);
+        this.changes = diffKeys(previous?.keys ?? {}, running.keys);
+        this.image = plan.pinned ? pulumi.output(plan.pinned.image) : pulumi.output(args.image);
+        this.secrets = pulumi.output(args.parameterArnPrefix).apply((prefix) =>
+            Object.keys(running.keys).sort().map((key) => ({ name: key, valueFrom: `${prefix}${parameterName(args.parameterPath, running.id, key)}` })),
+        );
+
+        this.registerOutputs({ image: this.image, secrets: this.secrets });
+    }
+}
+
+export function parameterName(parameterPath: string, releaseId: string, key: string): string {
+    return `${parameterPath}/releases/${releaseId}/${key}`;
+}
+
+export function ledgerEntryName(parameterPath: string, releaseId: string): string {
+    return `${parameterPath}/ledger/${releaseId}`;
+}
+
+function fingerprint(v: ReleaseValue, parameterPath: string): string {
+    const known = v.identity ?? (typeof v.value === "string" ? v.value : undefined);
+    if (known === undefined) throw new Error(`Release value ${v.key} is not known before deploying and has no identity to hash`);
+    return hashValue(known, v.secret, `${parameterPath}/${v.key}`);
+}
+
+/** Options that keep a release's records in AWS after they leave the stack (append-only ledger). */
+const keepInAws: pulumi.CustomResourceOptions = { retainOnDelete: true };
+
+function declareParameters(parent: Release, name: string, args: ReleaseArgs, id: string, values: ReleaseValue[]): aws.ssm.Parameter[] {
+    return values.map((v) => new aws.ssm.Parameter(`${name}-${id}-${v.key}`, {
+        name: parameterName(args.parameterPath, id, v.key),
+        type: v.secret ? "SecureString" : "String",
+        ...(v.secret ? { value: pulumi.secret(v.value) } : { insecureValue: v.value }),
+        tier: "Standard",
+        tags: { ...args.tags, release: id },
+    }, { ...keepInAws, parent }));
+}
+
+/** The newest release's ledger entry; its image is filled in once the build has a digest. */
+type HeadEntry = Omit<LedgerEntry, "image">;
+
+function declareLedgerEntry(parent: Release, name: string, args: ReleaseArgs, head: HeadEntry, parameters: aws.ssm.Parameter[]): aws.ssm.Parameter {
+    const manifest = pulumi.output(args.image).apply((image) => stableStringify({ ...head, image }));
+    return new aws.ssm.Parameter(`${name}-${head.id}-ledger`, {
+        name: ledgerEntryName(args.parameterPath, head.id),
+        type: "String",
+        insecureValue: manifest,
+        // Above 4 KB (many keys) SSM needs the advanced tier; below it this stays standard.
+        tier: "Intelligent-Tiering",
+        tags: { ...args.tags, release: head.id },
+        description: `Release ${head.id} of ${args.parameterPath}: image, keys and value hashes (no values)`,
+    }, { ...keepInAws, parent, dependsOn: parameters });
+}

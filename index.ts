@@ -1,0 +1,127 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { loadConfig, projectName, type StackConfig } from "./config";
+import { Build } from "./components/build";
+import { Database } from "./components/database";
+import { parseLedger, parsePointer } from "./components/ledger";
+import { stackParameterPath, stackPrefix } from "./components/naming";
+import { Network } from "./components/network";
+import { Release, ledgerEntryName, type ReleaseValue } from "./components/release";
+import { Run } from "./components/run";
+
+/**
+ * Wires build → release → run. Everything that decides how many resources exist (config,
+ * the ledger, availability zones, a promoted digest) is read and awaited first, so that
+ * `pulumi preview` shows every resource a deploy will touch.
+ */
+export = async () => {
+    const config = loadConfig();
+    const prefix = stackPrefix(config.app, config.stack);
+    const parameterPath = stackParameterPath(config.app, config.stack);
+    const tags = { ...config.tags, app: config.app, stack: config.stack, "managed-by": "pulumi" };
+
+    const [ledger, pointer, zones, promotedImage] = await Promise.all([
+        readLedger(parameterPath),
+        readPointer(parameterPath),
+        config.network.mode === "create" ? availabilityZones() : Promise.resolve([]),
+        config.build.kind === "promote" ? imageOfStack(config.build.fromStack) : Promise.resolve(undefined),
+    ]);
+    const caller = aws.getCallerIdentityOutput();
+    const partition = aws.getPartitionOutput();
+    const parameterArnPrefix = pulumi.interpolate`arn:${partition.partition}:ssm:${config.region}:${caller.accountId}:parameter`;
+
+    const network = new Network(`${prefix}-net`, { config: config.network, region: config.region, availabilityZones: zones, tags });
+    const database = new Database(`${prefix}-db`, {
+        config: config.database,
+        dbName: config.app.replace(/-/g, "_"),
+        vpcId: network.vpcId,
+        privateSubnetIds: network.privateSubnetIds,
+        tasksSecurityGroupId: network.tasksSecurityGroupId,
+        tags,
+    });
+    const build = new Build(`${prefix}-build`, { source: config.build, promotedImage, projectRoot: __dirname, tags });
+    const release = new Release(`${prefix}-release`, {
+        parameterPath,
+        parameterArnPrefix,
+        imageIdentity: build.identity,
+        image: build.imageRef,
+        values: releaseValues(config, database),
+        ledger,
+        pointer,
+        pin: config.release.pin,
+        tags,
+    });
+    const run = new Run(prefix, {
+        prefix,
+        region: config.region,
+        accountId: caller.accountId,
+        parameterPath,
+        parameterArnPrefix,
+        releaseId: release.runningId,
+        image: release.image,
+        secrets: release.secrets,
+        pointer: release.pointer,
+        processes: config.processes,
+        cpuArchitecture: build.cpuArchitecture,
+        repositoryArn: build.repositoryArn,
+        vpcId: network.vpcId,
+        publicSubnetIds: network.publicSubnetIds,
+        privateSubnetIds: network.privateSubnetIds,
+        albSecurityGroupId: network.albSecurityGroupId,
+        tasksSecurityGroupId: network.tasksSecurityGroupId,
+        logRetentionDays: config.logRetentionDays,
+        certificateArn: config.certificateArn,
+        tags,
+    });
+
+    const { added, changed, removed } = release.changes;
+    return {
+        url: run.url,
+        /** What the services run. */
+        image: release.image,
+        runningRelease: release.runningId,
+        previousRelease: release.previousId ?? "none",
+        /** Config keys that differ between the previous and the running release (names only; values never shown). */
+        changedKeys: [...added, ...changed, ...removed].sort(),
+        releaseChanges: { added, changed, removed },
+        newestRelease: release.headId,
+        releaseDigest: release.digest,
+        ledgerEntry: ledgerEntryName(parameterPath, release.runningId),
+        databaseKind: database.kind,
+        clusterName: run.clusterName,
+        logGroup: run.logGroupName,
+        taskDefinitions: run.taskDefinitionArns,
+    };
+};
+
+/** Every config key of a release: plain env, secrets, and the database handle. */
+function releaseValues(config: StackConfig, database: Database): ReleaseValue[] {
+    return [
+        ...Object.entries(config.env).map(([key, value]) => ({ key, value, secret: false })),
+        ...Object.entries(config.secrets).map(([key, value]) => ({ key, value, secret: true })),
+        { key: "DATABASE_URL", value: database.url, secret: true, identity: database.identity },
+    ];
+}
+
+async function readLedger(parameterPath: string) {
+    const found = await aws.ssm.getParametersByPath({ path: `${parameterPath}/ledger`, recursive: true });
+    return parseLedger(found.names.map((name, i) => ({ name, value: found.values[i] })));
+}
+
+async function readPointer(parameterPath: string) {
+    const found = await aws.ssm.getParametersByPath({ path: parameterPath, recursive: false });
+    const i = found.names.indexOf(`${parameterPath}/running`);
+    return parsePointer(i < 0 ? undefined : found.values[i]);
+}
+
+async function availabilityZones(): Promise<string[]> {
+    const zones = await aws.getAvailabilityZones({ state: "available", filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }] });
+    return [...zones.names].sort().slice(0, 2);
+}
+
+/** The image another stack of this project runs (promotion: prod runs what dev tested). */
+async function imageOfStack(stack: string): Promise<string | undefined> {
+    const ref = new pulumi.StackReference(`${pulumi.getOrganization()}/${projectName}/${stack}`);
+    const details = await ref.getOutputDetails("image");
+    return typeof details.value === "string" ? details.value : undefined;
+}
