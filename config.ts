@@ -207,6 +207,29 @@ function crossFieldProblems(c: ParsedConfig, stack: string): Problem[] {
     return problems;
 }
 
+function shown(path: string, value: unknown): string {
+    if (isSecretPath(path)) return "a secret value (hidden)";
+    return value === undefined ? "nothing" : JSON.stringify(value);
+}
+
+/** One zod issue as "key: expected …, got …", with unknown keys and bad map keys named precisely. */
+function describeIssue(issue: z.core.$ZodIssue, raw: Record<string, unknown>): Problem[] {
+    const path = issue.path.map(String).join(".");
+    if (issue.code === "unrecognized_keys") {
+        const parent = valueAt(raw, issue.path) as Record<string, unknown>;
+        return issue.keys.map((key) => {
+            const at = path ? `${path}.${key}` : key;
+            return { path: at, message: `expected no such setting (misspelt?), got ${shown(at, parent[key])}` };
+        });
+    }
+    if (issue.code === "invalid_key") {
+        const key = String(issue.path[issue.path.length - 1]);
+        return [{ path, message: `${issue.issues.map((i) => i.message).join("; ")}, got the name "${key}"` }];
+    }
+    const message = issue.message.replace(/^Invalid input: /, "");
+    return [{ path: path || "(root)", message: `${message}; given ${shown(path, valueAt(raw, issue.path))}` }];
+}
+
 function isSecretPath(path: string): boolean {
     return [...secretPaths].some((p) => path === p || path.startsWith(`${p}.`));
 }
@@ -238,14 +261,7 @@ export class ConfigError extends Error {
 export function parseConfig(raw: Record<string, unknown>, stack: string): StackConfig {
     const parsed = stackConfigSchema.safeParse(raw);
     if (!parsed.success) {
-        throw new ConfigError(
-            parsed.error.issues.map((issue) => {
-                const path = issue.path.map(String).join(".");
-                const given = valueAt(raw, issue.path);
-                const shown = isSecretPath(path) ? "a secret value (hidden)" : given === undefined ? "nothing" : JSON.stringify(given);
-                return { path: path || "(root)", message: `${issue.message}; given ${shown}` };
-            }),
-        );
+        throw new ConfigError(parsed.error.issues.flatMap((issue) => describeIssue(issue, raw)));
     }
     const problems = crossFieldProblems(parsed.data, stack);
     if (problems.length > 0) throw new ConfigError(problems);
@@ -258,20 +274,17 @@ function buildSource(b: ParsedConfig["build"]): BuildSource {
     return { kind: "source", context: b.context ?? "app", dockerfile: b.dockerfile ?? "Dockerfile", platform: b.platform };
 }
 
-/** Top-level keys of the project namespace that the schema reads. */
-const projectKeys = Object.keys(stackConfigSchema.shape).filter((k) => k !== "region");
-
 /**
- * Reads this stack's settings. Values are read raw (secrets included) because the release
- * digest must hash them before any resource is declared; they are re-wrapped as secrets
- * by the release component and never exported or logged.
+ * Reads this stack's settings: every key of the project namespace, so that a misspelt key
+ * fails instead of being ignored. Values are read raw (secrets included) because the release
+ * digest must hash them before any resource is declared; the release component re-wraps
+ * them as secrets, and they are never exported or logged.
  */
 export function loadConfig(): StackConfig {
-    const raw: Record<string, unknown> = { region: pulumi.runtime.getConfig("aws:region") };
-    for (const key of projectKeys) {
-        const value = pulumi.runtime.getConfig(`${projectName}:${key}`);
-        if (value === undefined) continue;
-        raw[key] = parseConfigValue(value);
+    const all = pulumi.runtime.allConfig();
+    const raw: Record<string, unknown> = { region: all["aws:region"] };
+    for (const [fullKey, value] of Object.entries(all)) {
+        if (fullKey.startsWith(`${projectName}:`)) raw[fullKey.slice(projectName.length + 1)] = parseConfigValue(value);
     }
     return parseConfig(raw, pulumi.getStack());
 }

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { existsSync } from "fs";
 import * as path from "path";
 import type { BuildSource } from "../config";
 import { contextHash } from "./context-hash";
@@ -46,6 +47,9 @@ export class Build extends pulumi.ComponentResource {
 
         if (source.kind === "source") {
             const context = path.resolve(args.projectRoot, source.context);
+            if (!existsSync(path.join(context, source.dockerfile))) {
+                throw new Error(`twelve-factor:build: expected a Dockerfile at ${path.join(source.context, source.dockerfile)} (context "${source.context}", dockerfile "${source.dockerfile}"), found none`);
+            }
             const sourceHash = contextHash(context, source.dockerfile, source.platform);
             const repo = this.createRepository(name, args.tags);
             const image = this.buildImage(name, repo, context, source.dockerfile, source.platform, sourceHash);

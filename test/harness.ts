@@ -1,0 +1,310 @@
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
+import { readFileSync } from "fs";
+import * as yaml from "js-yaml";
+import * as path from "path";
+
+/**
+ * Runs the real program (index.ts) under Pulumi's mocks with a real Pulumi.<stack>.yaml and
+ * records what AWS would receive: every registered resource with its resolved inputs, its
+ * parent and the options that matter (retainOnDelete, protect, dependsOn).
+ */
+
+export const projectRoot = path.resolve(__dirname, "..");
+export const project = "twelve-factor";
+export const accountId = "123456789012";
+export const region = "eu-west-1";
+
+/** Provider inputs are untyped JSON; tests index into them freely. */
+export type Inputs = Record<string, any>;
+
+export interface Recorded {
+    type: string;
+    name: string;
+    inputs: Inputs;
+    /** Logical name of the parent resource (undefined for the stack's direct children). */
+    parent?: string;
+    parentType?: string;
+    custom: boolean;
+    retainOnDelete: boolean;
+    protect: boolean;
+    dependsOn: string[];
+}
+
+export interface RunOptions {
+    stack: string;
+    /** Config overrides by key (`app`, `database`, `aws:region`); `undefined` removes a key. */
+    config?: Record<string, unknown>;
+    /** Values for `secrets`; default: a fake value for each name in secretKeys. */
+    secrets?: Record<string, string>;
+    /** SSM parameters that already exist in the account (ledger entries, running pointer). */
+    ssm?: Record<string, string>;
+    /** Outputs of other stacks, for StackReference (promotion). */
+    stackOutputs?: Record<string, Record<string, unknown>>;
+    /** Existing RDS instances by identifier, for the `existing` database kind. */
+    rdsInstances?: Record<string, { engine: string; engineVersion: string; address: string; port: number }>;
+    /** Preview mode: computed outputs (ARNs, digests, endpoints) are unknown. */
+    preview?: boolean;
+}
+
+export interface RunResult {
+    /** What the program threw, if it failed (see runStackFailure). */
+    error?: Error;
+    resources: Recorded[];
+    outputs: Record<string, unknown>;
+    /** Config keys that were handed to the program as secrets, with their values. */
+    secretValues: string[];
+    ofType(type: string): Recorded[];
+    named(name: string): Recorded;
+}
+
+/** Pulumi.yaml defaults + Pulumi.<stack>.yaml, as the engine hands them to the program. */
+export function readStackConfig(stack: string): { config: Record<string, unknown>; secretKeys: string[] } {
+    const projectFile = yaml.load(readFileSync(path.join(projectRoot, "Pulumi.yaml"), "utf8")) as { config?: Record<string, { default?: unknown }> };
+    const stackFile = yaml.load(readFileSync(path.join(projectRoot, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> };
+    const config: Record<string, unknown> = {};
+    const secretKeys: string[] = [];
+    for (const [key, decl] of Object.entries(projectFile.config ?? {})) {
+        if (decl.default !== undefined) config[`${project}:${key}`] = decl.default;
+    }
+    for (const [key, value] of Object.entries(stackFile.config ?? {})) {
+        const { value: plain, secret } = replaceSecure(value, key);
+        config[key] = plain;
+        if (secret) secretKeys.push(key);
+    }
+    return { config, secretKeys };
+}
+
+/** `secure:` leaves become fake plain values; the key is then a secret, as Pulumi marks it. */
+function replaceSecure(value: unknown, pathSoFar: string): { value: unknown; secret: boolean } {
+    if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+        const obj = value as Record<string, unknown>;
+        if (Object.keys(obj).length === 1 && typeof obj.secure === "string") return { value: `fake-secret-${pathSoFar}`, secret: true };
+        let secret = false;
+        const out: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(obj)) {
+            const r = replaceSecure(v, `${pathSoFar}.${k}`);
+            out[k] = r.value;
+            secret ||= r.secret;
+        }
+        return { value: out, secret };
+    }
+    return { value, secret: false };
+}
+
+export function fakeSecret(key: string): string {
+    return `fake-${key.toLowerCase()}-${createHash("sha256").update(key).digest("hex").slice(0, 24)}`;
+}
+
+function digestOf(text: string): string {
+    return createHash("sha256").update(text).digest("hex");
+}
+
+/** Realistic provider outputs for the resources this program declares. */
+function outputsFor(type: string, name: string, inputs: Inputs, preview: boolean): Inputs {
+    const arnBase = `arn:aws:${type.split(":")[1].split("/")[0]}:${region}:${accountId}`;
+    const computed: Inputs = { arn: `${arnBase}:${name}`, id: `${name}-id` };
+    switch (type) {
+        case "aws:ecr/repository:Repository":
+            Object.assign(computed, { arn: `arn:aws:ecr:${region}:${accountId}:repository/${name}`, name, registryId: accountId, repositoryUrl: `${accountId}.dkr.ecr.${region}.amazonaws.com/${name}` });
+            break;
+        case "docker:index/image:Image": {
+            const repo = String(inputs.imageName).replace(/:[^:/]+$/, "");
+            computed.repoDigest = `${repo}@sha256:${digestOf(String(inputs.imageName))}`;
+            break;
+        }
+        case "aws:ecs/taskDefinition:TaskDefinition":
+            Object.assign(computed, { arn: `arn:aws:ecs:${region}:${accountId}:task-definition/${inputs.family}:1`, revision: 1 });
+            break;
+        case "aws:iam/role:Role":
+            Object.assign(computed, { arn: `arn:aws:iam::${accountId}:role/${name}`, name });
+            break;
+        case "aws:cloudwatch/logGroup:LogGroup":
+            computed.arn = `arn:aws:logs:${region}:${accountId}:log-group:${inputs.name}`;
+            break;
+        case "aws:lb/loadBalancer:LoadBalancer":
+            Object.assign(computed, { arn: `arn:aws:elasticloadbalancing:${region}:${accountId}:loadbalancer/app/${name}/0123456789abcdef`, dnsName: `${name}-1234567890.${region}.elb.amazonaws.com` });
+            break;
+        case "aws:lb/targetGroup:TargetGroup":
+            computed.arn = `arn:aws:elasticloadbalancing:${region}:${accountId}:targetgroup/${name}/0123456789abcdef`;
+            break;
+        case "aws:rds/instance:Instance":
+            Object.assign(computed, { address: `${inputs.identifier}.c0ffee123456.${region}.rds.amazonaws.com`, port: 5432 });
+            break;
+        case "aws:rds/subnetGroup:SubnetGroup":
+            computed.name = `${name}-abc1234`;
+            break;
+        case "random:index/randomPassword:RandomPassword":
+            computed.result = `Pw${digestOf(name).slice(0, 38)}`;
+            break;
+        case "aws:ssm/parameter:Parameter":
+            computed.arn = `arn:aws:ssm:${region}:${accountId}:parameter${inputs.name}`;
+            break;
+        case "aws:ecs/cluster:Cluster":
+            Object.assign(computed, { arn: `arn:aws:ecs:${region}:${accountId}:cluster/${name}`, name });
+            break;
+    }
+    // In a preview, what the provider computes is unknown; inputs are known.
+    return preview ? { ...inputs } : { ...inputs, ...computed };
+}
+
+/** The AWS data sources the program reads, answered from the test's simulated account. */
+function invokeResult(token: string, args: Inputs, options: RunOptions): Inputs {
+    switch (token) {
+        case "aws:ssm/getParametersByPath:getParametersByPath": {
+            const prefix = `${String(args.path).replace(/\/$/, "")}/`;
+            const names = Object.keys(options.ssm ?? {}).filter((n) => n.startsWith(prefix) && (args.recursive || !n.slice(prefix.length).includes("/"))).sort();
+            return { id: args.path, path: args.path, names, values: names.map((n) => options.ssm![n]), types: names.map(() => "String"), arns: names.map((n) => `arn:aws:ssm:${region}:${accountId}:parameter${n}`) };
+        }
+        case "aws:index/getAvailabilityZones:getAvailabilityZones":
+            return { id: region, names: [`${region}c`, `${region}a`, `${region}b`], zoneIds: ["euw1-az3", "euw1-az1", "euw1-az2"], groupNames: [region] };
+        case "aws:index/getCallerIdentity:getCallerIdentity":
+            return { id: accountId, accountId, arn: `arn:aws:iam::${accountId}:user/deployer`, userId: "AIDEXAMPLE" };
+        case "aws:index/getPartition:getPartition":
+            return { id: "aws", partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
+        case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+            return { id: accountId, userName: "AWS", password: "ecr-token", authorizationToken: "QVdTOmVjci10b2tlbg==", proxyEndpoint: `https://${accountId}.dkr.ecr.${region}.amazonaws.com` };
+        case "aws:rds/getInstance:getInstance": {
+            const found = options.rdsInstances?.[String(args.dbInstanceIdentifier)];
+            if (!found) throw new Error(`DBInstanceNotFound: ${args.dbInstanceIdentifier}`);
+            return { id: args.dbInstanceIdentifier, ...found };
+        }
+    }
+    throw new Error(`The test account does not answer ${token}`);
+}
+
+/** Resolves Outputs (and nested Outputs) to plain values; unknown values become undefined. */
+export async function resolve(value: unknown): Promise<unknown> {
+    if (pulumi.Output.isInstance(value)) return resolve(await new Promise((r) => value.apply(r)));
+    if (value instanceof Promise) return resolve(await value);
+    if (Array.isArray(value)) return Promise.all(value.map(resolve));
+    if (value !== null && typeof value === "object") {
+        const entries = await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await resolve(v)] as const));
+        return Object.fromEntries(entries);
+    }
+    return value;
+}
+
+/** Evaluates a stack once and fails the test if the program throws. */
+export async function runStack(options: RunOptions): Promise<RunResult> {
+    const run = await evaluate(options);
+    if (run.error) throw run.error;
+    return run;
+}
+
+/** Evaluates a stack that must fail; returns the error and what was registered before it. */
+export async function runStackFailure(options: RunOptions): Promise<{ error: Error; resources: Recorded[] }> {
+    const run = await evaluate(options);
+    if (!run.error) throw new Error("Expected the program to fail, but it succeeded");
+    return { error: run.error, resources: run.resources.filter((r) => r.type !== "pulumi:pulumi:Stack") };
+}
+
+/** Each test file runs in its own process (forks pool); runs in one file are sequential. */
+async function evaluate(options: RunOptions): Promise<RunResult> {
+    const { config, secretKeys } = readStackConfig(options.stack);
+    for (const [key, value] of Object.entries(options.config ?? {})) {
+        const full = key.includes(":") ? key : `${project}:${key}`;
+        if (value === undefined) delete config[full];
+        else config[full] = value;
+    }
+    const declared = config[`${project}:secretKeys`];
+    const secrets = options.secrets ?? Object.fromEntries((Array.isArray(declared) ? declared : []).map((k: string) => [k, fakeSecret(k)]));
+    if (Object.keys(secrets).length > 0) {
+        config[`${project}:secrets`] = secrets;
+        secretKeys.push(`${project}:secrets`);
+    }
+    const serialized = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+
+    const mockInputs = new Map<string, Inputs>();
+    const pending: Promise<unknown>[] = [];
+    await pulumi.runtime.setMocks({
+        newResource(args) {
+            mockInputs.set(`${args.type}::${args.name}`, args.inputs);
+            if (args.type === "pulumi:pulumi:StackReference") {
+                const stackName = String(args.inputs.name).split("/").pop()!;
+                const outputs = options.stackOutputs?.[stackName];
+                if (outputs === undefined) throw new Error(`Stack ${args.inputs.name} does not exist`);
+                return { id: String(args.inputs.name), state: { name: args.inputs.name, outputs, secretOutputNames: [] } };
+            }
+            return { id: `${args.name}-id`, state: outputsFor(args.type, args.name, args.inputs, options.preview ?? false) };
+        },
+        call(args) {
+            return invokeResult(args.token, args.inputs, options);
+        },
+    }, project, options.stack, options.preview ?? false, "organization");
+    pulumi.runtime.setAllConfig(serialized, secretKeys);
+
+    const seen: { type: string; name: string; custom: boolean; opts: pulumi.ResourceOptions; resource: pulumi.Resource }[] = [];
+    const names = new Map<pulumi.Resource, { type: string; name: string }>();
+    // index.ts uses `export =`; vitest's import hands it over as the module's default.
+    type Program = () => Promise<Record<string, unknown>>;
+    const imported = (await import("../index")) as unknown as Program | { default: Program };
+    const main = typeof imported === "function" ? imported : imported.default;
+
+    let failure: Error | undefined;
+    const rawOutputs = await pulumi.runtime.runInPulumiStack(async () => {
+        pulumi.runtime.registerStackTransformation((args) => {
+            seen.push({ type: args.type, name: args.name, custom: pulumi.CustomResource.isInstance(args.resource), opts: args.opts, resource: args.resource });
+            names.set(args.resource, { type: args.type, name: args.name });
+            pending.push(new Promise((r) => pulumi.output(args.resource.urn).apply(r)));
+            return undefined;
+        });
+        try {
+            return await main();
+        } catch (e) {
+            failure = e as Error;
+            return {};
+        }
+    });
+    const outputs = (await resolve(rawOutputs ?? {})) as Record<string, unknown>;
+    // Wait until every declared resource has been registered with the (mock) engine.
+    while (pending.length > 0) await Promise.all(pending.splice(0));
+
+    const resources: Recorded[] = seen.map((s) => {
+        const parent = s.opts.parent ? names.get(s.opts.parent) : undefined;
+        const dependsOn = ([] as pulumi.Input<pulumi.Resource>[]).concat((s.opts.dependsOn as pulumi.Input<pulumi.Resource>[] | undefined) ?? []);
+        return {
+            type: s.type,
+            name: s.name,
+            inputs: mockInputs.get(`${s.type}::${s.name}`) ?? {},
+            parent: parent?.name,
+            parentType: parent?.type,
+            custom: s.custom,
+            retainOnDelete: (s.opts as pulumi.CustomResourceOptions).retainOnDelete === true,
+            protect: s.opts.protect === true,
+            dependsOn: dependsOn.map((d) => (pulumi.Resource.isInstance(d) ? names.get(d)?.name ?? "?" : "?")),
+        };
+    });
+    return {
+        error: failure,
+        resources,
+        outputs,
+        secretValues: [...Object.values(secrets), ...secretLeaves(config, secretKeys)],
+        ofType: (type) => resources.filter((r) => r.type === type),
+        named: (name) => {
+            const found = resources.find((r) => r.name === name);
+            if (!found) throw new Error(`No resource named ${name}; have ${resources.map((r) => r.name).join(", ")}`);
+            return found;
+        },
+    };
+}
+
+function secretLeaves(config: Record<string, unknown>, secretKeys: string[]): string[] {
+    const leaves: string[] = [];
+    const walk = (v: unknown, key: string) => {
+        if (typeof v === "string" && (key.endsWith(".password") || key.endsWith(".url"))) leaves.push(v);
+        else if (v !== null && typeof v === "object") for (const [k, c] of Object.entries(v)) walk(c, `${key}.${k}`);
+    };
+    for (const key of secretKeys) walk(config[key], key);
+    for (const [key, value] of Object.entries(config)) if (key === `${project}:database`) walk(value, key);
+    return leaves;
+}
+
+/** Ledger and pointer parameters a run wrote, as the next run's AWS account would hold them. */
+export function ssmAfter(run: RunResult, before: Record<string, string> = {}): Record<string, string> {
+    const after = { ...before };
+    for (const p of run.ofType("aws:ssm/parameter:Parameter")) {
+        if (typeof p.inputs.insecureValue === "string") after[p.inputs.name] = p.inputs.insecureValue;
+    }
+    return after;
+}
