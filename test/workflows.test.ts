@@ -100,7 +100,7 @@ function triggers(wf: Workflow): Mapping {
 
 describe("actionlint on the workflow files", () => {
     it("finds the workflows of this repository", () => {
-        expect(workflowFiles).toEqual(["deploy.yml", "preview.yml", "test.yml"]);
+        expect(workflowFiles).toEqual(expect.arrayContaining(["deploy.yml", "preview.yml", "test.yml"]));
     });
 
     it.each(workflowFiles)("%s has no findings", async (file) => {
