@@ -26,6 +26,11 @@ export = async () => {
         config.network.mode === "create" ? availabilityZones() : Promise.resolve([]),
         config.build.kind === "promote" ? imageOfStack(config.build.fromStack) : Promise.resolve(undefined),
     ]);
+    const pin = config.release.pin;
+    if (pin !== undefined && !ledger.some((entry) => entry.id === pin)) {
+        const known = ledger.length === 0 ? "none yet" : ledger.map((entry) => entry.id).join(", ");
+        throw new Error(`twelve-factor:release.pin: release ${pin} is not in this stack's ledger (known releases: ${known})`);
+    }
     const caller = aws.getCallerIdentityOutput();
     const partition = aws.getPartitionOutput();
     const parameterArnPrefix = pulumi.interpolate`arn:${partition.partition}:ssm:${config.region}:${caller.accountId}:parameter`;
@@ -48,7 +53,7 @@ export = async () => {
         values: releaseValues(config, database),
         ledger,
         pointer,
-        pin: config.release.pin,
+        pin,
         tags,
     });
     const run = new Run(prefix, {

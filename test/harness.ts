@@ -29,6 +29,8 @@ export interface Recorded {
     retainOnDelete: boolean;
     protect: boolean;
     dependsOn: string[];
+    /** Top-level inputs that Pulumi holds as secrets (encrypted in state, masked in previews). */
+    secretInputs: string[];
 }
 
 export interface RunOptions {
@@ -219,7 +221,7 @@ async function evaluate(options: RunOptions): Promise<RunResult> {
     const pending: Promise<unknown>[] = [];
     await pulumi.runtime.setMocks({
         newResource(args) {
-            mockInputs.set(`${args.type}::${args.name}`, args.inputs);
+            mockInputs.set(`${args.type}::${args.name}`, unwrapSecrets(args.inputs) as Inputs);
             if (args.type === "pulumi:pulumi:StackReference") {
                 const stackName = String(args.inputs.name).split("/").pop()!;
                 const outputs = options.stackOutputs?.[stackName];
@@ -234,7 +236,7 @@ async function evaluate(options: RunOptions): Promise<RunResult> {
     }, project, options.stack, options.preview ?? false, "organization");
     pulumi.runtime.setAllConfig(serialized, secretKeys);
 
-    const seen: { type: string; name: string; custom: boolean; opts: pulumi.ResourceOptions; resource: pulumi.Resource }[] = [];
+    const seen: { type: string; name: string; custom: boolean; opts: pulumi.ResourceOptions; props: pulumi.Inputs; resource: pulumi.Resource }[] = [];
     const names = new Map<pulumi.Resource, { type: string; name: string }>();
     // index.ts uses `export =`; vitest's import hands it over as the module's default.
     type Program = () => Promise<Record<string, unknown>>;
@@ -244,9 +246,10 @@ async function evaluate(options: RunOptions): Promise<RunResult> {
     let failure: Error | undefined;
     const rawOutputs = await pulumi.runtime.runInPulumiStack(async () => {
         pulumi.runtime.registerStackTransformation((args) => {
-            seen.push({ type: args.type, name: args.name, custom: pulumi.CustomResource.isInstance(args.resource), opts: args.opts, resource: args.resource });
+            seen.push({ type: args.type, name: args.name, custom: pulumi.CustomResource.isInstance(args.resource), opts: args.opts, props: args.props, resource: args.resource });
             names.set(args.resource, { type: args.type, name: args.name });
-            pending.push(new Promise((r) => pulumi.output(args.resource.urn).apply(r)));
+            // The URN exists once the constructor that runs this transformation has returned.
+            pending.push(Promise.resolve().then(() => new Promise((r) => args.resource.urn.apply(r))));
             return undefined;
         });
         try {
@@ -260,7 +263,7 @@ async function evaluate(options: RunOptions): Promise<RunResult> {
     // Wait until every declared resource has been registered with the (mock) engine.
     while (pending.length > 0) await Promise.all(pending.splice(0));
 
-    const resources: Recorded[] = seen.map((s) => {
+    const resources: Recorded[] = await Promise.all(seen.map(async (s) => {
         const parent = s.opts.parent ? names.get(s.opts.parent) : undefined;
         const dependsOn = ([] as pulumi.Input<pulumi.Resource>[]).concat((s.opts.dependsOn as pulumi.Input<pulumi.Resource>[] | undefined) ?? []);
         return {
@@ -273,8 +276,9 @@ async function evaluate(options: RunOptions): Promise<RunResult> {
             retainOnDelete: (s.opts as pulumi.CustomResourceOptions).retainOnDelete === true,
             protect: s.opts.protect === true,
             dependsOn: dependsOn.map((d) => (pulumi.Resource.isInstance(d) ? names.get(d)?.name ?? "?" : "?")),
+            secretInputs: await secretInputsOf(s.props),
         };
-    });
+    }));
     return {
         error: failure,
         resources,
@@ -287,6 +291,23 @@ async function evaluate(options: RunOptions): Promise<RunResult> {
             return found;
         },
     };
+}
+
+/** The mock engine passes secret inputs wrapped in Pulumi's secret signature; tests read the value. */
+const secretSignature = { key: "4dabf18193072939515e22adb298388d", value: "1b47061264138c4ac30d75fd1eb44270" };
+function unwrapSecrets(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(unwrapSecrets);
+    if (value !== null && typeof value === "object") {
+        const obj = value as Record<string, unknown>;
+        if (obj[secretSignature.key] === secretSignature.value) return unwrapSecrets(obj.value);
+        return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, unwrapSecrets(v)]));
+    }
+    return value;
+}
+
+async function secretInputsOf(props: pulumi.Inputs): Promise<string[]> {
+    const flags = await Promise.all(Object.entries(props ?? {}).map(async ([k, v]) => [k, pulumi.Output.isInstance(v) && (await pulumi.isSecret(v))] as const));
+    return flags.filter(([, secret]) => secret).map(([k]) => k).sort();
 }
 
 function secretLeaves(config: Record<string, unknown>, secretKeys: string[]): string[] {
