@@ -116,7 +116,11 @@ function outputsFor(type: string, name: string, inputs: Inputs, preview: boolean
             break;
         }
         case "aws:ecs/taskDefinition:TaskDefinition":
-            Object.assign(computed, { arn: `arn:aws:ecs:${region}:${accountId}:task-definition/${inputs.family}:1`, revision: 1 });
+        {
+            // A revision number that follows the content, so equal task definitions get equal ARNs.
+            const revision = parseInt(digestOf(String(inputs.containerDefinitions)).slice(0, 4), 16);
+            Object.assign(computed, { arn: `arn:aws:ecs:${region}:${accountId}:task-definition/${inputs.family}:${revision}`, revision });
+        }
             break;
         case "aws:iam/role:Role":
             Object.assign(computed, { arn: `arn:aws:iam::${accountId}:role/${name}`, name });
