@@ -181,7 +181,11 @@ function invokeResult(token: string, args: Inputs, options: RunOptions): Inputs 
 
 /** Resolves Outputs (and nested Outputs) to plain values; unknown values become undefined. */
 export async function resolve(value: unknown): Promise<unknown> {
-    if (pulumi.Output.isInstance(value)) return resolve(await new Promise((r) => value.apply(r)));
+    if (pulumi.Output.isInstance(value)) {
+        // Output's own promise (not public API): apply() never calls back for a value unknown in a preview.
+        const settled = await (value as unknown as { promise(withUnknowns: boolean): Promise<unknown> }).promise(true);
+        return pulumi.isUnknown(settled) ? undefined : resolve(settled);
+    }
     if (value instanceof Promise) return resolve(await value);
     if (Array.isArray(value)) return Promise.all(value.map(resolve));
     if (value !== null && typeof value === "object") {
@@ -248,7 +252,8 @@ async function evaluate(options: RunOptions): Promise<RunResult> {
     const main = typeof imported === "function" ? imported : imported.default;
 
     let failure: Error | undefined;
-    const rawOutputs = await pulumi.runtime.runInPulumiStack(async () => {
+    let rawOutputs: Record<string, unknown> = {};
+    await pulumi.runtime.runInPulumiStack(async () => {
         pulumi.runtime.registerStackTransformation((args) => {
             seen.push({ type: args.type, name: args.name, custom: pulumi.CustomResource.isInstance(args.resource), opts: args.opts, props: args.props, resource: args.resource });
             names.set(args.resource, { type: args.type, name: args.name });
@@ -257,13 +262,14 @@ async function evaluate(options: RunOptions): Promise<RunResult> {
             return undefined;
         });
         try {
-            return await main();
+            rawOutputs = await main();
+            return rawOutputs;
         } catch (e) {
             failure = e as Error;
             return {};
         }
     });
-    const outputs = (await resolve(rawOutputs ?? {})) as Record<string, unknown>;
+    const outputs = (await resolve(rawOutputs)) as Record<string, unknown>;
     // Wait until every declared resource has been registered with the (mock) engine.
     while (pending.length > 0) await Promise.all(pending.splice(0));
 
