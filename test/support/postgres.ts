@@ -120,7 +120,12 @@ function run(user: RunAs, argv: string[], what: string): void {
     }
 }
 
-export async function startPostgres(): Promise<PostgresServer> {
+export interface StartOptions {
+    /** Serve TLS with a throwaway self-signed certificate (as RDS does), via openssl. */
+    ssl?: boolean;
+}
+
+export async function startPostgres(options: StartOptions = {}): Promise<PostgresServer> {
     const bins = findPostgresBinaries();
     const user = serverUser();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pg-test-"));
@@ -143,11 +148,21 @@ export async function startPostgres(): Promise<PostgresServer> {
     fs.rmSync(pwFile);
     const port = await freePort();
     // Durability settings are off: the data is thrown away and the tests run faster.
-    const options = `-p ${port} -k ${socketDir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
+    let serverOptions = `-p ${port} -k ${socketDir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
+    if (options.ssl) {
+        const cert = path.join(dir, "server.crt");
+        const key = path.join(dir, "server.key");
+        const r = spawnSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-subj", "/CN=127.0.0.1", "-days", "2"], { encoding: "utf8" });
+        if (r.status !== 0) throw new Error(`openssl could not make a test certificate (apt-get install -y openssl): ${r.stderr ?? r.error?.message}`);
+        // The server refuses a key that others can read.
+        fs.chmodSync(key, 0o600);
+        for (const p of [cert, key]) fs.chownSync(p, user.uid, user.gid);
+        serverOptions += ` -c ssl=on -c ssl_cert_file=${cert} -c ssl_key_file=${key}`;
+    }
 
     let running = false;
     const start = (): void => {
-        run(user, [bins.pgCtl, "-D", dataDir, "-l", logFile, "-o", options, "-w", "-t", "60", "start"], `starting PostgreSQL (log: ${logFile})`);
+        run(user, [bins.pgCtl, "-D", dataDir, "-l", logFile, "-o", serverOptions, "-w", "-t", "60", "start"], `starting PostgreSQL (log: ${logFile})`);
         running = true;
     };
     const stop = (): void => {
