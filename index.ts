@@ -1,8 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { loadConfig, projectName, type StackConfig } from "./config";
-import { Build } from "./components/build";
-import { Database } from "./components/database";
+import { Build, resolveImageSource } from "./components/build";
+import { checkExistingInstance, Database, type ExistingInstance } from "./components/database";
 import { parseLedger, parsePointer } from "./components/ledger";
 import { stackParameterPath, stackPrefix } from "./components/naming";
 import { Network } from "./components/network";
@@ -20,12 +20,14 @@ export = async () => {
     const parameterPath = stackParameterPath(config.app, config.stack);
     const tags = { ...config.tags, app: config.app, stack: config.stack, "managed-by": "pulumi" };
 
-    const [ledger, pointer, zones, promotedImage] = await Promise.all([
+    const [ledger, pointer, zones, promotedImage, existingInstance] = await Promise.all([
         readLedger(parameterPath),
         readPointer(parameterPath),
         config.network.mode === "create" ? availabilityZones() : Promise.resolve([]),
         config.build.kind === "promote" ? imageOfStack(config.build.fromStack) : Promise.resolve(undefined),
+        config.database.kind === "existing" ? existingDatabase(config.database.identifier, config.database.majorVersion) : Promise.resolve(undefined),
     ]);
+    const imageSource = resolveImageSource(config.build, __dirname, promotedImage);
     const pin = config.release.pin;
     if (pin !== undefined && !ledger.some((entry) => entry.id === pin)) {
         const known = ledger.length === 0 ? "none yet" : ledger.map((entry) => entry.id).join(", ");
@@ -42,9 +44,10 @@ export = async () => {
         vpcId: network.vpcId,
         privateSubnetIds: network.privateSubnetIds,
         tasksSecurityGroupId: network.tasksSecurityGroupId,
+        existingInstance,
         tags,
     });
-    const build = new Build(`${prefix}-build`, { source: config.build, promotedImage, projectRoot: __dirname, tags });
+    const build = new Build(`${prefix}-build`, { source: imageSource, tags });
     const release = new Release(`${prefix}-release`, {
         parameterPath,
         parameterArnPrefix,
@@ -122,6 +125,13 @@ async function readPointer(parameterPath: string) {
 async function availabilityZones(): Promise<string[]> {
     const zones = await aws.getAvailabilityZones({ state: "available", filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }] });
     return [...zones.names].sort().slice(0, 2);
+}
+
+async function existingDatabase(identifier: string, majorVersion: number): Promise<ExistingInstance> {
+    const found = await aws.rds.getInstance({ dbInstanceIdentifier: identifier });
+    const instance = { address: found.address, port: found.port, engine: found.engine, engineVersion: found.engineVersion };
+    checkExistingInstance(identifier, majorVersion, instance);
+    return instance;
 }
 
 /** The image another stack of this project runs (promotion: prod runs what dev tested). */

@@ -3,17 +3,40 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { existsSync } from "fs";
 import * as path from "path";
-import type { BuildSource } from "../config";
+import type { BuildSource, Platform } from "../config";
 import { contextHash } from "./context-hash";
 
+/** What to build or run, resolved before anything is declared (see resolveImageSource). */
+export type ImageSource =
+    | { kind: "source"; context: string; dockerfile: string; platform: Platform; sourceHash: string }
+    | { kind: "image"; image: string; platform: Platform };
+
 export interface BuildArgs {
-    /** Where the image comes from (stack config `build`). */
-    source: BuildSource;
-    /** For `promote`: the image reference the source stack exported, resolved before declaring. */
-    promotedImage?: string;
-    /** Directory that `source.context` is relative to. */
-    projectRoot: string;
+    source: ImageSource;
     tags: Record<string, string>;
+}
+
+/**
+ * Reads the build context (or takes the promoted digest) up front: a missing Dockerfile or
+ * a source stack without an image fails before any resource exists, and the source hash is
+ * known at preview time.
+ */
+export function resolveImageSource(build: BuildSource, projectRoot: string, promotedImage: string | undefined): ImageSource {
+    switch (build.kind) {
+        case "source": {
+            const context = path.resolve(projectRoot, build.context);
+            if (!existsSync(path.join(context, build.dockerfile))) {
+                throw new Error(`twelve-factor:build: expected a Dockerfile at ${path.join(build.context, build.dockerfile)} (context "${build.context}", dockerfile "${build.dockerfile}"), found none`);
+            }
+            return { kind: "source", context, dockerfile: build.dockerfile, platform: build.platform, sourceHash: contextHash(context, build.dockerfile, build.platform) };
+        }
+        case "promote":
+            if (promotedImage === undefined) throw new Error(`twelve-factor:build.promoteFrom: stack "${build.fromStack}" exports no image`);
+            repositoryArnOf(promotedImage);
+            return { kind: "image", image: promotedImage, platform: build.platform };
+        case "image":
+            return { kind: "image", image: build.image, platform: build.platform };
+    }
 }
 
 const ecrImageRef = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\/([a-z0-9._\/-]+)@sha256:[a-f0-9]{64}$/;
@@ -46,22 +69,15 @@ export class Build extends pulumi.ComponentResource {
         this.cpuArchitecture = source.platform === "linux/arm64" ? "ARM64" : "X86_64";
 
         if (source.kind === "source") {
-            const context = path.resolve(args.projectRoot, source.context);
-            if (!existsSync(path.join(context, source.dockerfile))) {
-                throw new Error(`twelve-factor:build: expected a Dockerfile at ${path.join(source.context, source.dockerfile)} (context "${source.context}", dockerfile "${source.dockerfile}"), found none`);
-            }
-            const sourceHash = contextHash(context, source.dockerfile, source.platform);
             const repo = this.createRepository(name, args.tags);
-            const image = this.buildImage(name, repo, context, source.dockerfile, source.platform, sourceHash);
-            this.identity = `source:${sourceHash}`;
+            const image = this.buildImage(name, repo, source.context, source.dockerfile, source.platform, source.sourceHash);
+            this.identity = `source:${source.sourceHash}`;
             this.imageRef = image.repoDigest;
             this.repositoryArn = repo.arn;
         } else {
-            const ref = source.kind === "image" ? source.image : args.promotedImage;
-            if (ref === undefined) throw new Error(`twelve-factor:build.promoteFrom: stack "${source.kind === "promote" ? source.fromStack : ""}" exports no image`);
-            this.repositoryArn = pulumi.output(repositoryArnOf(ref));
-            this.identity = `image:${ref}`;
-            this.imageRef = pulumi.output(ref);
+            this.identity = `image:${source.image}`;
+            this.imageRef = pulumi.output(source.image);
+            this.repositoryArn = pulumi.output(repositoryArnOf(source.image));
         }
         this.registerOutputs({ imageRef: this.imageRef, repositoryArn: this.repositoryArn });
     }

@@ -11,7 +11,24 @@ export interface DatabaseArgs {
     privateSubnetIds: pulumi.Input<string[]>;
     /** The app tasks' security group: the only one let in, and the one let out to the database. */
     tasksSecurityGroupId: pulumi.Input<string>;
+    /** For kind `existing`: the instance as looked up before declaring anything. */
+    existingInstance?: ExistingInstance;
     tags: Record<string, string>;
+}
+
+/** What the stack needs to know of an RDS instance it does not own. */
+export interface ExistingInstance {
+    address: string;
+    port: number;
+    engine: string;
+    engineVersion: string;
+}
+
+/** Dev and prod must run the same engine and major version, so an adopted instance must match config. */
+export function checkExistingInstance(identifier: string, majorVersion: number, found: ExistingInstance): void {
+    if (found.engine !== "postgres" || Number(found.engineVersion.split(".")[0]) !== majorVersion) {
+        throw new Error(`twelve-factor:database: RDS instance ${identifier} runs ${found.engine} ${found.engineVersion}, expected postgres ${majorVersion} (the same engine and major version as every stack)`);
+    }
 }
 
 /** PostgreSQL's URL form; the password is percent-encoded so any character survives. */
@@ -60,27 +77,21 @@ export class Database extends pulumi.ComponentResource {
                 break;
             }
             case "existing": {
-                const found = aws.rds.getInstanceOutput({ dbInstanceIdentifier: config.identifier }, { parent: this });
-                const checked = found.apply((db) => {
-                    const major = Number(db.engineVersion.split(".")[0]);
-                    if (db.engine !== "postgres" || major !== config.majorVersion) {
-                        throw new Error(`twelve-factor:database: RDS instance ${config.identifier} runs ${db.engine} ${db.engineVersion}, expected postgres ${config.majorVersion} (the same engine and major version as every stack)`);
-                    }
-                    return db;
-                });
-                this.url = pulumi.secret(checked.apply((db) => postgresUrl(config.username, config.password, db.address, db.port, config.dbName, rdsTls)));
+                const found = args.existingInstance;
+                if (found === undefined) throw new Error(`Database ${name}: existingInstance: expected the looked-up RDS instance ${config.identifier}, got nothing`);
+                this.url = pulumi.secret(postgresUrl(config.username, config.password, found.address, found.port, config.dbName, rdsTls));
                 this.identity = `existing:${config.identifier}:${config.username}:${config.password}@${config.dbName}`;
                 if (config.securityGroupId !== undefined) {
                     new aws.vpc.SecurityGroupIngressRule(`${name}-from-tasks`, {
                         securityGroupId: config.securityGroupId,
                         referencedSecurityGroupId: args.tasksSecurityGroupId,
                         ipProtocol: "tcp",
-                        fromPort: checked.port,
-                        toPort: checked.port,
+                        fromPort: found.port,
+                        toPort: found.port,
                         description: "App tasks of this stack",
                     }, { parent: this });
                 }
-                this.allowTasksOut(name, args.tasksSecurityGroupId, { cidrIpv4: "0.0.0.0/0", port: checked.port });
+                this.allowTasksOut(name, args.tasksSecurityGroupId, { cidrIpv4: "0.0.0.0/0", port: found.port });
                 break;
             }
             case "external": {

@@ -29,7 +29,7 @@ export interface Recorded {
     retainOnDelete: boolean;
     protect: boolean;
     dependsOn: string[];
-    /** Top-level inputs that Pulumi holds as secrets (encrypted in state, masked in previews). */
+    /** Dotted paths of inputs Pulumi holds as secrets (encrypted in state, masked in previews). */
     secretInputs: string[];
 }
 
@@ -229,7 +229,7 @@ async function evaluate(options: RunOptions): Promise<RunResult> {
     const pending: Promise<unknown>[] = [];
     await pulumi.runtime.setMocks({
         newResource(args) {
-            mockInputs.set(`${args.type}::${args.name}`, unwrapSecrets(args.inputs) as Inputs);
+            mockInputs.set(`${args.type}::${args.name}`, args.inputs);
             if (args.type === "pulumi:pulumi:StackReference") {
                 const stackName = String(args.inputs.name).split("/").pop()!;
                 const outputs = options.stackOutputs?.[stackName];
@@ -244,7 +244,7 @@ async function evaluate(options: RunOptions): Promise<RunResult> {
     }, project, options.stack, options.preview ?? false, "organization");
     pulumi.runtime.setAllConfig(serialized, secretKeys);
 
-    const seen: { type: string; name: string; custom: boolean; opts: pulumi.ResourceOptions; props: pulumi.Inputs; resource: pulumi.Resource }[] = [];
+    const seen: { type: string; name: string; custom: boolean; opts: pulumi.ResourceOptions; resource: pulumi.Resource }[] = [];
     const names = new Map<pulumi.Resource, { type: string; name: string }>();
     // index.ts uses `export =`; vitest's import hands it over as the module's default.
     type Program = () => Promise<Record<string, unknown>>;
@@ -255,7 +255,7 @@ async function evaluate(options: RunOptions): Promise<RunResult> {
     let rawOutputs: Record<string, unknown> = {};
     await pulumi.runtime.runInPulumiStack(async () => {
         pulumi.runtime.registerStackTransformation((args) => {
-            seen.push({ type: args.type, name: args.name, custom: pulumi.CustomResource.isInstance(args.resource), opts: args.opts, props: args.props, resource: args.resource });
+            seen.push({ type: args.type, name: args.name, custom: pulumi.CustomResource.isInstance(args.resource), opts: args.opts, resource: args.resource });
             names.set(args.resource, { type: args.type, name: args.name });
             // The URN exists once the constructor that runs this transformation has returned.
             pending.push(Promise.resolve().then(() => new Promise((r) => args.resource.urn.apply(r))));
@@ -279,14 +279,14 @@ async function evaluate(options: RunOptions): Promise<RunResult> {
         return {
             type: s.type,
             name: s.name,
-            inputs: mockInputs.get(`${s.type}::${s.name}`) ?? {},
+            inputs: unwrapSecrets(mockInputs.get(`${s.type}::${s.name}`) ?? {}) as Inputs,
             parent: parent?.name,
             parentType: parent?.type,
             custom: s.custom,
             retainOnDelete: (s.opts as pulumi.CustomResourceOptions).retainOnDelete === true,
             protect: s.opts.protect === true,
             dependsOn: dependsOn.map((d) => (pulumi.Resource.isInstance(d) ? names.get(d)?.name ?? "?" : "?")),
-            secretInputs: await secretInputsOf(s.props),
+            secretInputs: secretPaths(mockInputs.get(`${s.type}::${s.name}`) ?? {}, ""),
         };
     }));
     return {
@@ -315,9 +315,13 @@ function unwrapSecrets(value: unknown): unknown {
     return value;
 }
 
-async function secretInputsOf(props: pulumi.Inputs): Promise<string[]> {
-    const flags = await Promise.all(Object.entries(props ?? {}).map(async ([k, v]) => [k, pulumi.Output.isInstance(v) && (await pulumi.isSecret(v))] as const));
-    return flags.filter(([, secret]) => secret).map(([k]) => k).sort();
+/** Dotted paths of the inputs the engine received as secrets. */
+function secretPaths(value: unknown, at: string): string[] {
+    if (Array.isArray(value)) return value.flatMap((v, i) => secretPaths(v, `${at}${at ? "." : ""}${i}`));
+    if (value === null || typeof value !== "object") return [];
+    const obj = value as Record<string, unknown>;
+    if (obj[secretSignature.key] === secretSignature.value) return [at];
+    return Object.entries(obj).flatMap(([k, v]) => secretPaths(v, `${at}${at ? "." : ""}${k}`)).sort();
 }
 
 function secretLeaves(config: Record<string, unknown>, secretKeys: string[]): string[] {

@@ -1,0 +1,127 @@
+import { describe, expect, it } from "vitest";
+import { portOf, postgresUrl } from "../components/database";
+import { readStackConfig, RunResult, runStack, runStackFailure, ssmAfter } from "./harness";
+
+const devImage = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop-dev-build-repo-1a2b3c4@sha256:${"e".repeat(64)}`;
+const prodOptions = { stack: "prod", stackOutputs: { dev: { image: devImage } } };
+const externalUrl = "postgresql://shop:p%40ss%2Fword@pg.example.net:6543/shop?sslmode=require";
+const external = { kind: "external", engine: "postgres", majorVersion: 15, url: externalUrl };
+const existing = { kind: "existing", engine: "postgres", majorVersion: 15, identifier: "legacy-shop", username: "shop_app", password: "p@ss/w rd\"", dbName: "shop", securityGroupId: "sg-0123456789abcdef0" };
+const legacyInstance = { "legacy-shop": { engine: "postgres", engineVersion: "15.8", address: "legacy-shop.c0ffee.eu-west-1.rds.amazonaws.com", port: 5432 } };
+
+const dbResources = (run: RunResult) => run.resources.filter((r) => r.name.startsWith("shop-prod-db")).map((r) => r.name);
+const databaseUrlParameter = (run: RunResult) => run.ofType("aws:ssm/parameter:Parameter").find((p) => String(p.inputs.name).endsWith("/DATABASE_URL"))!;
+
+describe("owned RDS PostgreSQL", () => {
+    it("is what prod needs: encrypted, private, Multi-AZ, protected, backed up, final snapshot kept", async () => {
+        const prod = await runStack(prodOptions);
+        const db = prod.named("shop-prod-db-instance");
+        expect(db.inputs).toMatchObject({
+            identifier: "shop-prod-db",
+            engine: "postgres",
+            engineVersion: "15",
+            instanceClass: "db.t4g.small",
+            storageEncrypted: true,
+            publiclyAccessible: false,
+            multiAz: true,
+            deletionProtection: true,
+            skipFinalSnapshot: false,
+            finalSnapshotIdentifier: "shop-prod-db-final",
+            copyTagsToSnapshot: true,
+            allowMajorVersionUpgrade: false,
+            dbName: "shop",
+            username: "app",
+            vpcSecurityGroupIds: ["shop-prod-db-sg-id"],
+        });
+        expect(db.inputs.backupRetentionPeriod).toBeGreaterThanOrEqual(7);
+        expect(db.retainOnDelete).toBe(true);
+        expect(prod.named("shop-prod-db-subnets").inputs.subnetIds).toEqual(["shop-prod-net-private-1-id", "shop-prod-net-private-2-id"]);
+        expect(prod.named("shop-prod-db-password").inputs).toMatchObject({ length: 40, special: false });
+        expect(db.secretInputs).toContain("password");
+    });
+
+    it("hands the app a secret DATABASE_URL with the instance's endpoint and an encoded password", async () => {
+        const prod = await runStack(prodOptions);
+        const url = databaseUrlParameter(prod);
+        expect(url.inputs.type).toBe("SecureString");
+        expect(url.secretInputs).toEqual(["value"]);
+        expect(url.inputs.value).toMatch(/^postgresql:\/\/app:[A-Za-z0-9]{40}@shop-prod-db\.c0ffee123456\.eu-west-1\.rds\.amazonaws\.com:5432\/shop\?sslmode=no-verify$/);
+    });
+
+    it("keeps the instance, its subnet group and security group in AWS when it leaves the stack, unless allowDelete", async () => {
+        const kept = await runStack(prodOptions);
+        for (const name of ["shop-prod-db-instance", "shop-prod-db-subnets", "shop-prod-db-sg", "shop-prod-db-password"]) expect(kept.named(name).retainOnDelete, name).toBe(true);
+        const { config } = readStackConfig("prod");
+        const deletable = await runStack({ ...prodOptions, config: { database: { ...(config["twelve-factor:database"] as object), allowDelete: true } } });
+        expect(deletable.named("shop-prod-db-instance").retainOnDelete).toBe(false);
+        // Even then, deleting takes a final snapshot first.
+        expect(deletable.named("shop-prod-db-instance").inputs.skipFinalSnapshot).toBe(false);
+    });
+});
+
+describe("existing RDS instance", () => {
+    it("is looked up by identifier; its URL carries the configured credentials, percent-encoded", async () => {
+        const run = await runStack({ ...prodOptions, config: { database: existing }, rdsInstances: legacyInstance });
+        expect(run.ofType("aws:rds/instance:Instance")).toEqual([]);
+        expect(databaseUrlParameter(run).inputs.value).toBe("postgresql://shop_app:p%40ss%2Fw%20rd%22@legacy-shop.c0ffee.eu-west-1.rds.amazonaws.com:5432/shop?sslmode=no-verify");
+        expect(run.named("shop-prod-db-from-tasks").inputs).toMatchObject({ securityGroupId: "sg-0123456789abcdef0", referencedSecurityGroupId: "shop-prod-net-tasks-sg-id", fromPort: 5432, toPort: 5432 });
+        expect(run.outputs.databaseKind).toBe("existing");
+    });
+
+    it("refuses an instance of another major version (parity)", async () => {
+        const { error, resources } = await runStackFailure({ ...prodOptions, config: { database: existing }, rdsInstances: { "legacy-shop": { ...legacyInstance["legacy-shop"], engineVersion: "13.12" } } });
+        expect(resources.filter((r) => r.custom)).toEqual([]);
+        expect(error.message).toContain("RDS instance legacy-shop runs postgres 13.12, expected postgres 15");
+    });
+});
+
+describe("external PostgreSQL URL", () => {
+    it("passes the URL through as a secret and opens only its port", async () => {
+        const run = await runStack({ ...prodOptions, config: { database: external } });
+        expect(run.resources.filter((r) => r.parent === "shop-prod-db").map((r) => r.name)).toEqual(["shop-prod-db-tasks-out"]);
+        expect(run.named("shop-prod-db-tasks-out").inputs).toMatchObject({ fromPort: 6543, toPort: 6543, cidrIpv4: "0.0.0.0/0" });
+        expect(databaseUrlParameter(run).inputs.value).toBe(externalUrl);
+        expect(databaseUrlParameter(run).secretInputs).toEqual(["value"]);
+    });
+});
+
+describe("swapping the backing service by config only", () => {
+    const shape = (run: RunResult) => run.resources
+        .filter((r) => !r.name.startsWith("shop-prod-db") && r.type !== "aws:ssm/parameter:Parameter")
+        .map((r) => ({ type: r.type, name: r.name.replace(/-v\d+$/, ""), inputs: JSON.stringify(r.inputs).replace(/\/v\d+\//g, "/vN/").replace(/"release":"v\d+"/g, "").replace(/task-definition\/([a-z-]+):\d+/g, "task-definition/$1") }));
+    const values = (run: RunResult) => Object.fromEntries(run.ofType("aws:ssm/parameter:Parameter").filter((p) => String(p.inputs.name).includes("/releases/")).map((p) => [String(p.inputs.name).split("/").pop(), p.inputs.value ?? p.inputs.insecureValue]));
+
+    it.each([["external", external], ["existing", existing]])("owned → %s changes only the database resources and DATABASE_URL", async (_, database) => {
+        const owned = await runStack(prodOptions);
+        const swapped = await runStack({ ...prodOptions, ssm: ssmAfter(owned), config: { database }, rdsInstances: legacyInstance });
+        expect(shape(swapped)).toEqual(shape(owned));
+        expect(dbResources(swapped)).not.toEqual(dbResources(owned));
+        const [before, after] = [values(owned), values(swapped)];
+        expect(Object.keys(after)).toEqual(Object.keys(before));
+        for (const key of Object.keys(before)) {
+            if (key === "DATABASE_URL") expect(after[key]).not.toBe(before[key]);
+            else expect(after[key], key).toBe(before[key]);
+        }
+        expect(swapped.outputs).toMatchObject({ runningRelease: "v2", previousRelease: "v1", changedKeys: ["DATABASE_URL"] });
+    });
+
+    it("the owned instance it swaps away from is registered to be kept, not deleted", async () => {
+        const owned = await runStack(prodOptions);
+        expect(owned.ofType("aws:rds/instance:Instance").map((r) => [r.name, r.retainOnDelete, r.inputs.deletionProtection])).toEqual([["shop-prod-db-instance", true, true]]);
+    });
+});
+
+describe("database URL helpers", () => {
+    it.each([
+        ["plain", "pw", "postgresql://app:pw@h:5432/db"],
+        ["reserved characters", "p@ss/w:rd?#%", "postgresql://app:p%40ss%2Fw%3Ard%3F%23%25@h:5432/db"],
+        ["spaces and quotes", "a b\"c", "postgresql://app:a%20b%22c@h:5432/db"],
+    ])("encodes a %s password", (_, password, url) => {
+        expect(postgresUrl("app", password, "h", 5432, "db")).toBe(url);
+        expect(decodeURIComponent(new URL(url).password)).toBe(password);
+    });
+
+    it.each([["postgres://u:p@h/db", 5432], ["postgresql://u:p@h:6543/db?sslmode=require", 6543]])("finds the port of %s", (url, port) => {
+        expect(portOf(url)).toBe(port);
+    });
+});
