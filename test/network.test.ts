@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { subnetCidrs } from "../components/network";
+import { RunResult, runStack } from "./harness";
+
+const devImage = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop-dev-build-repo-1a2b3c4@sha256:${"a".repeat(64)}`;
+const routesOf = (run: RunResult, name: string) => run.named(name).inputs.routes;
+
+describe("a created network", () => {
+    it("spans two availability zones with private subnets for tasks and the database", async () => {
+        const dev = await runStack({ stack: "dev" });
+        const subnets = dev.ofType("aws:ec2/subnet:Subnet").map((s) => [s.name, s.inputs.availabilityZone, s.inputs.cidrBlock, s.inputs.mapPublicIpOnLaunch]);
+        expect(subnets).toEqual([
+            ["shop-dev-net-public-1", "eu-west-1a", "10.10.0.0/24", false],
+            ["shop-dev-net-public-2", "eu-west-1b", "10.10.1.0/24", false],
+            ["shop-dev-net-private-1", "eu-west-1a", "10.10.16.0/20", false],
+            ["shop-dev-net-private-2", "eu-west-1b", "10.10.32.0/20", false],
+        ]);
+        expect(routesOf(dev, "shop-dev-net-public-rt")).toEqual([{ cidrBlock: "0.0.0.0/0", gatewayId: "shop-dev-net-igw-id" }]);
+        // Private subnets have no route from the internet, only out through NAT.
+        for (const rt of ["shop-dev-net-private-1-rt", "shop-dev-net-private-2-rt"]) expect(routesOf(dev, rt)).toEqual([{ cidrBlock: "0.0.0.0/0", natGatewayId: "shop-dev-net-nat-1-id" }]);
+        expect(dev.ofType("aws:ec2/natGateway:NatGateway").map((n) => n.inputs.subnetId)).toEqual(["shop-dev-net-public-1-id"]);
+        expect(dev.named("shop-dev-net-s3").inputs).toMatchObject({ serviceName: "com.amazonaws.eu-west-1.s3", vpcEndpointType: "Gateway", routeTableIds: ["shop-dev-net-private-1-rt-id", "shop-dev-net-private-2-rt-id"] });
+    });
+
+    it("gives prod one NAT gateway per zone, so an AZ outage leaves the other zone's tasks online", async () => {
+        const prod = await runStack({ stack: "prod", stackOutputs: { dev: { image: devImage } } });
+        expect(prod.ofType("aws:ec2/natGateway:NatGateway").map((n) => n.inputs.subnetId)).toEqual(["shop-prod-net-public-1-id", "shop-prod-net-public-2-id"]);
+        expect(routesOf(prod, "shop-prod-net-private-2-rt")).toEqual([{ cidrBlock: "0.0.0.0/0", natGatewayId: "shop-prod-net-nat-2-id" }]);
+    });
+});
+
+describe("an existing network", () => {
+    it("is adopted as configured: no VPC, subnets or NAT declared", async () => {
+        const network = { mode: "existing", vpcId: "vpc-0123456789abcdef0", publicSubnetIds: ["subnet-0a000001", "subnet-0a000002"], privateSubnetIds: ["subnet-0b000001", "subnet-0b000002"] };
+        const run = await runStack({ stack: "dev", config: { network } });
+        for (const type of ["aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/natGateway:NatGateway"]) expect(run.ofType(type)).toEqual([]);
+        expect(run.named("shop-dev-net-tasks-sg").inputs.vpcId).toBe("vpc-0123456789abcdef0");
+        expect(run.named("shop-dev-alb").inputs.subnets).toEqual(network.publicSubnetIds);
+        expect(run.named("shop-dev-web").inputs.networkConfiguration.subnets).toEqual(network.privateSubnetIds);
+        expect(run.named("shop-dev-db-subnets").inputs.subnetIds).toEqual(network.privateSubnetIds);
+    });
+});
+
+it.each([["10.0.0.0/16", ["10.0.0.0/24", "10.0.1.0/24"], ["10.0.16.0/20", "10.0.32.0/20"]], ["10.42.0.0/16", ["10.42.0.0/24", "10.42.1.0/24"], ["10.42.16.0/20", "10.42.32.0/20"]]])("carves %s into non-overlapping subnets", (vpc, pub, priv) => {
+    expect(subnetCidrs(vpc)).toEqual({ public: pub, private: priv });
+});
