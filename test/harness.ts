@@ -206,7 +206,8 @@ export async function runStack(options: RunOptions): Promise<RunResult> {
 export async function runStackFailure(options: RunOptions): Promise<{ error: Error; resources: Recorded[] }> {
     const run = await evaluate(options);
     if (!run.error) throw new Error("Expected the program to fail, but it succeeded");
-    return { error: run.error, resources: run.resources.filter((r) => r.type !== "pulumi:pulumi:Stack") };
+    // The stack itself and stack references are reads, not declarations.
+    return { error: run.error, resources: run.resources.filter((r) => !r.type.startsWith("pulumi:pulumi:")) };
 }
 
 /** Each test file runs in its own process (forks pool); runs in one file are sequential. */
@@ -244,7 +245,7 @@ async function evaluate(options: RunOptions): Promise<RunResult> {
     }, project, options.stack, options.preview ?? false, "organization");
     pulumi.runtime.setAllConfig(serialized, secretKeys);
 
-    const seen: { type: string; name: string; custom: boolean; opts: pulumi.ResourceOptions; resource: pulumi.Resource }[] = [];
+    const seen: { type: string; name: string; opts: pulumi.ResourceOptions; resource: pulumi.Resource }[] = [];
     const names = new Map<pulumi.Resource, { type: string; name: string }>();
     // index.ts uses `export =`; vitest's import hands it over as the module's default.
     type Program = () => Promise<Record<string, unknown>>;
@@ -255,7 +256,7 @@ async function evaluate(options: RunOptions): Promise<RunResult> {
     let rawOutputs: Record<string, unknown> = {};
     await pulumi.runtime.runInPulumiStack(async () => {
         pulumi.runtime.registerStackTransformation((args) => {
-            seen.push({ type: args.type, name: args.name, custom: pulumi.CustomResource.isInstance(args.resource), opts: args.opts, resource: args.resource });
+            seen.push({ type: args.type, name: args.name, opts: args.opts, resource: args.resource });
             names.set(args.resource, { type: args.type, name: args.name });
             // The URN exists once the constructor that runs this transformation has returned.
             pending.push(Promise.resolve().then(() => new Promise((r) => args.resource.urn.apply(r))));
@@ -282,7 +283,8 @@ async function evaluate(options: RunOptions): Promise<RunResult> {
             inputs: unwrapSecrets(mockInputs.get(`${s.type}::${s.name}`) ?? {}) as Inputs,
             parent: parent?.name,
             parentType: parent?.type,
-            custom: s.custom,
+            // Known only once the constructor has finished (CustomResource marks itself last).
+            custom: pulumi.CustomResource.isInstance(s.resource),
             retainOnDelete: (s.opts as pulumi.CustomResourceOptions).retainOnDelete === true,
             protect: s.opts.protect === true,
             dependsOn: dependsOn.map((d) => (pulumi.Resource.isInstance(d) ? names.get(d)?.name ?? "?" : "?")),
