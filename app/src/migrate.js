@@ -4,8 +4,10 @@
 // Several copies may run at once (one per deploy attempt or per task); the advisory lock makes
 // them take turns, and the later ones find nothing left to do.
 //
-// No SIGTERM handler on purpose: every migration runs in a transaction, so being killed at any
-// point leaves the schema at the last committed migration and the next run carries on.
+// Every migration runs in a transaction, so stopping at any point leaves the schema at the last
+// committed migration and the next run carries on. SIGTERM therefore exits at once (code 1: not
+// done). The handler is needed all the same: as PID 1 in a container, a process without one
+// ignores SIGTERM and is only stopped by SIGKILL at the end of the stop timeout.
 
 const { Client } = require('pg');
 const { loadConfig } = require('./config');
@@ -18,6 +20,12 @@ const MIGRATION_LOCK_KEY = '7266937355';
 async function main() {
     const config = loadConfig('migrate', process.env);
     const log = createLogger({ level: config.logLevel, processType: 'migrate', databaseUrl: config.databaseUrl });
+    for (const signal of ['SIGTERM', 'SIGINT']) {
+        process.on(signal, () => {
+            log.warn('interrupted; the migration in progress, if any, rolls back', { signal });
+            process.exit(1);
+        });
+    }
     const client = new Client({
         connectionString: config.databaseUrl,
         application_name: 'twelve-factor-migrate',

@@ -1,7 +1,7 @@
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startPostgres, type PostgresServer } from "../support/postgres";
-import { runApp } from "./harness";
+import { runApp, startApp } from "./harness";
 
 let pg: PostgresServer;
 
@@ -55,6 +55,27 @@ describe("migrate (node src/migrate.js)", () => {
         expect(appliedCounts.sort()).toEqual([0, 0, 0, 0, 2]);
         const rows = await query<{ n: string }>(url, "SELECT count(*) AS n FROM schema_migrations");
         expect(rows[0].n).toBe("2");
+    });
+
+    it("waits for a migration holding the lock, and stops at once on SIGTERM", async () => {
+        const url = await pg.createDatabase("migrate_sigterm");
+        const holder = new Client({ connectionString: url });
+        await holder.connect();
+        try {
+            await holder.query("SELECT pg_advisory_lock(7266937355)");
+            const p = startApp("migrate", { DATABASE_URL: url, LOG_LEVEL: "debug" });
+            await p.waitForLog((l) => l.msg === "waiting for migration lock");
+            await new Promise((r) => setTimeout(r, 300));
+            expect(p.logs.some((l) => l.msg === "migration lock taken")).toBe(false);
+            p.child.kill("SIGTERM");
+            expect(await p.exited).toEqual({ code: 1, signal: null });
+            expect(p.logs.at(-1)).toMatchObject({ level: "warn", signal: "SIGTERM" });
+        } finally {
+            await holder.end();
+        }
+        // Nothing was applied, and the next run completes.
+        const next = await runApp("migrate", { DATABASE_URL: url });
+        expect(next.logs.at(-1)).toMatchObject({ msg: "migrations complete", applied: 2 });
     });
 
     it("fails with exit 1 and a logged reason when the database is unreachable", async () => {
