@@ -68,11 +68,9 @@ const processSchema = z.strictObject({
     phase: z.enum(["run", "release"]).default("run"),
 });
 
-const ownedDatabase = z.strictObject({
-    kind: z.literal("owned"),
-    engine: z.string(),
-    majorVersion: z.number().int(),
-    instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "expected an RDS instance class such as db.t4g.micro"),
+/** Settings of an RDS instance the stack owns. */
+const ownedSettings = z.strictObject({
+    instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "expected an RDS instance class such as db.t4g.micro").default("db.t4g.micro"),
     allocatedStorage: z.number().int().min(20).max(65536).default(20),
     backupRetentionDays: z.number().int().min(1).max(35).default(7),
     multiAz: z.boolean().default(false),
@@ -82,10 +80,8 @@ const ownedDatabase = z.strictObject({
     username: z.string().regex(/^[a-z][a-z0-9_]{0,15}$/, "expected 1–16 lowercase letters, digits or _, starting with a letter").default("app"),
 });
 
-const existingDatabase = z.strictObject({
-    kind: z.literal("existing"),
-    engine: z.string(),
-    majorVersion: z.number().int(),
+/** An RDS instance the stack adopts but does not own. */
+const existingSettings = z.strictObject({
     identifier: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "expected an RDS instance identifier"),
     username: z.string().min(1),
     password: z.string().min(1),
@@ -94,12 +90,30 @@ const existingDatabase = z.strictObject({
     securityGroupId: z.string().regex(/^sg-[0-9a-f]{8,17}$/, "expected a security group id sg-…").optional(),
 });
 
-const externalDatabase = z.strictObject({
-    kind: z.literal("external"),
-    engine: z.string(),
-    majorVersion: z.number().int(),
+/** A PostgreSQL server run by a third party (or anyone), reached by URL. */
+const externalSettings = z.strictObject({
     url: z.string().regex(/^postgres(ql)?:\/\/[^\s]+$/, "expected a postgres:// or postgresql:// URL"),
 });
+
+/**
+ * The backing database. `kind` alone selects which block is used, so swapping is one
+ * `pulumi config set`; the blocks of the other kinds may stay in the file.
+ */
+const databaseSchema = z.strictObject({
+    kind: z.enum(["owned", "existing", "external"]),
+    engine: z.string(),
+    majorVersion: z.number().int(),
+    owned: ownedSettings.default(ownedSettings.parse({})),
+    existing: existingSettings.optional(),
+    external: externalSettings.optional(),
+});
+
+/** The database as the components see it: the selected kind's settings only. */
+export type DatabaseConfig = { engine: string; majorVersion: number } & (
+    | ({ kind: "owned" } & z.infer<typeof ownedSettings>)
+    | ({ kind: "existing" } & z.infer<typeof existingSettings>)
+    | ({ kind: "external" } & z.infer<typeof externalSettings>)
+);
 
 const networkSchema = z.discriminatedUnion("mode", [
     z.strictObject({
@@ -127,7 +141,7 @@ export const stackConfigSchema = z
         secretKeys: z.array(envKey).default([]),
         secrets: z.record(envKey, configValue).default({}),
         processes: z.record(z.string().regex(/^[a-z][a-z0-9]{0,15}$/, "expected 1–16 lowercase letters or digits, starting with a letter"), processSchema),
-        database: z.discriminatedUnion("kind", [ownedDatabase, existingDatabase, externalDatabase]),
+        database: databaseSchema,
         network: networkSchema.default({ mode: "create", cidr: "10.0.0.0/16", natGateways: "single" }),
         logRetentionDays: z.number().int().default(30),
         certificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/, "expected an ACM certificate ARN").optional(),
@@ -135,13 +149,12 @@ export const stackConfigSchema = z
     });
 
 type ParsedConfig = z.infer<typeof stackConfigSchema>;
-export type StackConfig = Omit<ParsedConfig, "build"> & { stack: string; build: BuildSource };
+export type StackConfig = Omit<ParsedConfig, "build" | "database"> & { stack: string; build: BuildSource; database: DatabaseConfig };
 export type ProcessConfig = z.infer<typeof processSchema>;
-export type DatabaseConfig = StackConfig["database"];
 export type NetworkConfig = StackConfig["network"];
 
 /** Config keys (top level) whose values Pulumi holds as secrets; errors never echo their values. */
-const secretPaths = new Set(["secrets", "database.password", "database.url"]);
+const secretPaths = new Set(["secrets", "database.existing.password", "database.external.url"]);
 
 type Problem = { path: string; message: string };
 
@@ -197,8 +210,11 @@ function crossFieldProblems(c: ParsedConfig, stack: string): Problem[] {
     if (!(postgresMajorVersions as readonly number[]).includes(db.majorVersion)) {
         add("database.majorVersion", `expected a PostgreSQL major version RDS offers (${postgresMajorVersions.join(", ")}), got ${db.majorVersion}`);
     }
-    if (db.kind === "owned" && db.multiAz && c.network.mode === "existing" && c.network.privateSubnetIds.length < 2) {
-        add("network.privateSubnetIds", "expected subnets in two availability zones for a Multi-AZ database");
+    if (db.kind === "existing" && db.existing === undefined) {
+        add("database.existing", "expected {identifier, username, dbName, password} for kind existing (password: pulumi config set --secret --path database.existing.password <value>), got nothing");
+    }
+    if (db.kind === "external" && db.external === undefined) {
+        add("database.external.url", "expected the server's URL for kind external: run pulumi config set --secret --path database.external.url <postgresql://…>, got nothing");
     }
     if (!(logRetentionDays as readonly number[]).includes(c.logRetentionDays)) {
         add("logRetentionDays", `expected one of ${logRetentionDays.join(", ")}, got ${c.logRetentionDays}`);
@@ -265,7 +281,15 @@ export function parseConfig(raw: Record<string, unknown>, stack: string): StackC
     }
     const problems = crossFieldProblems(parsed.data, stack);
     if (problems.length > 0) throw new ConfigError(problems);
-    return { ...parsed.data, stack, build: buildSource(parsed.data.build) };
+    return { ...parsed.data, stack, build: buildSource(parsed.data.build), database: selectedDatabase(parsed.data.database) };
+}
+
+function selectedDatabase(d: ParsedConfig["database"]): DatabaseConfig {
+    const common = { engine: d.engine, majorVersion: d.majorVersion };
+    // crossFieldProblems has checked that the selected block is present.
+    if (d.kind === "existing") return { ...common, kind: "existing", ...d.existing! };
+    if (d.kind === "external") return { ...common, kind: "external", ...d.external! };
+    return { ...common, kind: "owned", ...d.owned };
 }
 
 function buildSource(b: ParsedConfig["build"]): BuildSource {

@@ -6,17 +6,20 @@ const devProcesses = readStackConfig("dev").config["twelve-factor:processes"] as
 const devDatabase = readStackConfig("dev").config["twelve-factor:database"] as Record<string, unknown>;
 const withProcess = (name: string, patch: Record<string, unknown>) => ({ processes: { ...devProcesses, [name]: { ...devProcesses[name], ...patch } } });
 const withDatabase = (patch: Record<string, unknown>) => ({ database: { ...devDatabase, ...patch } });
+const withOwned = (patch: Record<string, unknown>) => withDatabase({ owned: { ...(devDatabase.owned as object), ...patch } });
 const digest = "a".repeat(64);
 
 /** Each bad setting, the stack it is applied to, and the key the error must name. */
 const badConfigs: { why: string; stack?: string; config?: Record<string, unknown>; secrets?: Record<string, string>; key: string; says: RegExp }[] = [
     { why: "SQLite as the engine", config: withDatabase({ engine: "sqlite" }), key: "twelve-factor:database.engine", says: /expected "postgres".*SQLite.*got "sqlite"/ },
-    { why: "a non-server engine kind", config: withDatabase({ kind: "sqlite" }), key: "twelve-factor:database.kind", says: /owned.*existing.*external.*given "sqlite"/ },
+    { why: "a non-server database kind", config: withDatabase({ kind: "sqlite" }), key: "twelve-factor:database.kind", says: /owned.*existing.*external.*given "sqlite"/ },
+    { why: "kind external without its URL", config: withDatabase({ kind: "external" }), key: "twelve-factor:database.external.url", says: /pulumi config set --secret --path database.external.url/ },
+    { why: "kind existing without its settings", config: withDatabase({ kind: "existing" }), key: "twelve-factor:database.existing", says: /identifier, username, dbName, password/ },
     { why: "MySQL as the engine", config: withDatabase({ engine: "mysql" }), key: "twelve-factor:database.engine", says: /got "mysql"/ },
     { why: "a PostgreSQL major version RDS lacks", config: withDatabase({ majorVersion: 12 }), key: "twelve-factor:database.majorVersion", says: /13, 14, 15, 16, 17\), got 12/ },
     { why: "a made-up major version", config: withDatabase({ majorVersion: 99 }), key: "twelve-factor:database.majorVersion", says: /got 99/ },
-    { why: "a misspelt database setting", config: withDatabase({ multiAZ: true }), key: "twelve-factor:database.multiAZ", says: /no such setting/ },
-    { why: "backups switched off", config: withDatabase({ backupRetentionDays: 0 }), key: "twelve-factor:database.backupRetentionDays", says: /given 0/ },
+    { why: "a misspelt database setting", config: withOwned({ multiAZ: true }), key: "twelve-factor:database.owned.multiAZ", says: /no such setting/ },
+    { why: "backups switched off", config: withOwned({ backupRetentionDays: 0 }), key: "twelve-factor:database.owned.backupRetentionDays", says: /given 0/ },
     { why: "a CPU size Fargate lacks", config: withProcess("web", { cpu: 300 }), key: "twelve-factor:processes.web.cpu", says: /Fargate CPU size .*got 300/ },
     { why: "memory too large for 256 CPU", config: withProcess("web", { memory: 4096 }), key: "twelve-factor:processes.web.memory", says: /cpu 256 \(512, 1024, 2048 MiB\), got 4096/ },
     { why: "memory off the 1024 step", config: withProcess("worker", { cpu: 1024, memory: 3000 }), key: "twelve-factor:processes.worker.memory", says: /2048–8192 in steps of 1024 MiB\), got 3000/ },
@@ -68,8 +71,8 @@ describe("bad stack config is rejected before any resource is declared", () => {
 describe("secret values never appear in config errors", () => {
     it("hides an external database URL that fails validation", async () => {
         const url = "mysql://admin:hunter2-very-secret@db.example.com/shop";
-        const { error } = await runStackFailure({ stack: "dev", config: { database: { kind: "external", engine: "postgres", majorVersion: 15, url } } });
-        expect(error.message).toContain("twelve-factor:database.url: expected a postgres:// or postgresql:// URL; given a secret value (hidden)");
+        const { error } = await runStackFailure({ stack: "dev", config: { database: { kind: "external", engine: "postgres", majorVersion: 15, external: { url } } } });
+        expect(error.message).toContain("twelve-factor:database.external.url: expected a postgres:// or postgresql:// URL; given a secret value (hidden)");
         expect(error.message).not.toContain("hunter2");
     });
 

@@ -5,8 +5,10 @@ import { readStackConfig, RunResult, runStack, runStackFailure, ssmAfter } from 
 const devImage = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop-dev-build-repo-1a2b3c4@sha256:${"e".repeat(64)}`;
 const prodOptions = { stack: "prod", stackOutputs: { dev: { image: devImage } } };
 const externalUrl = "postgresql://shop:p%40ss%2Fword@pg.example.net:6543/shop?sslmode=require";
-const external = { kind: "external", engine: "postgres", majorVersion: 15, url: externalUrl };
-const existing = { kind: "existing", engine: "postgres", majorVersion: 15, identifier: "legacy-shop", username: "shop_app", password: "p@ss/w rd\"", dbName: "shop", securityGroupId: "sg-0123456789abcdef0" };
+const prodDatabase = readStackConfig("prod").config["twelve-factor:database"] as Record<string, unknown>;
+// Swapping is `kind` alone: the owned settings stay in the file beside the other kind's block.
+const external = { ...prodDatabase, kind: "external", external: { url: externalUrl } };
+const existing = { ...prodDatabase, kind: "existing", existing: { identifier: "legacy-shop", username: "shop_app", password: "p@ss/w rd\"", dbName: "shop", securityGroupId: "sg-0123456789abcdef0" } };
 const legacyInstance = { "legacy-shop": { engine: "postgres", engineVersion: "15.8", address: "legacy-shop.c0ffee.eu-west-1.rds.amazonaws.com", port: 5432 } };
 
 const dbResources = (run: RunResult) => run.resources.filter((r) => r.name.startsWith("shop-prod-db")).map((r) => r.name);
@@ -51,8 +53,7 @@ describe("owned RDS PostgreSQL", () => {
     it("keeps the instance, its subnet group and security group in AWS when it leaves the stack, unless allowDelete", async () => {
         const kept = await runStack(prodOptions);
         for (const name of ["shop-prod-db-instance", "shop-prod-db-subnets", "shop-prod-db-sg", "shop-prod-db-password"]) expect(kept.named(name).retainOnDelete, name).toBe(true);
-        const { config } = readStackConfig("prod");
-        const deletable = await runStack({ ...prodOptions, config: { database: { ...(config["twelve-factor:database"] as object), allowDelete: true } } });
+        const deletable = await runStack({ ...prodOptions, config: { database: { ...prodDatabase, owned: { ...(prodDatabase.owned as object), allowDelete: true } } } });
         expect(deletable.named("shop-prod-db-instance").retainOnDelete).toBe(false);
         // Even then, deleting takes a final snapshot first.
         expect(deletable.named("shop-prod-db-instance").inputs.skipFinalSnapshot).toBe(false);

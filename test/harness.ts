@@ -54,8 +54,6 @@ export interface RunResult {
     error?: Error;
     resources: Recorded[];
     outputs: Record<string, unknown>;
-    /** Config keys that were handed to the program as secrets, with their values. */
-    secretValues: string[];
     ofType(type: string): Recorded[];
     named(name: string): Recorded;
 }
@@ -295,7 +293,6 @@ async function evaluate(options: RunOptions): Promise<RunResult> {
         error: failure,
         resources,
         outputs,
-        secretValues: [...Object.values(secrets), ...secretLeaves(config, secretKeys)],
         ofType: (type) => resources.filter((r) => r.type === type),
         named: (name) => {
             const found = resources.find((r) => r.name === name);
@@ -324,17 +321,6 @@ function secretPaths(value: unknown, at: string): string[] {
     const obj = value as Record<string, unknown>;
     if (obj[secretSignature.key] === secretSignature.value) return [at];
     return Object.entries(obj).flatMap(([k, v]) => secretPaths(v, `${at}${at ? "." : ""}${k}`)).sort();
-}
-
-function secretLeaves(config: Record<string, unknown>, secretKeys: string[]): string[] {
-    const leaves: string[] = [];
-    const walk = (v: unknown, key: string) => {
-        if (typeof v === "string" && (key.endsWith(".password") || key.endsWith(".url"))) leaves.push(v);
-        else if (v !== null && typeof v === "object") for (const [k, c] of Object.entries(v)) walk(c, `${key}.${k}`);
-    };
-    for (const key of secretKeys) walk(config[key], key);
-    for (const [key, value] of Object.entries(config)) if (key === `${project}:database`) walk(value, key);
-    return leaves;
 }
 
 /** Ledger and pointer parameters a run wrote, as the next run's AWS account would hold them. */
