@@ -310,8 +310,24 @@ export function loadConfig(): StackConfig {
     for (const [fullKey, value] of Object.entries(all)) {
         if (fullKey.startsWith(`${projectName}:`)) raw[fullKey.slice(projectName.length + 1)] = parseConfigValue(value);
     }
-    return parseConfig(raw, pulumi.getStack());
+    const config = parseConfig(raw, pulumi.getStack());
+    const unencrypted = secretValuedKeys(config).filter((key) => !isConfigSecret(`${projectName}:${key.split(".")[0]}`));
+    if (unencrypted.length > 0) {
+        throw new ConfigError(unencrypted.map((key) => ({ path: key, message: `expected a secret, got a value stored in plain text in the stack file: set it again with pulumi config set --secret --path '${key}' <value>` })));
+    }
+    return config;
 }
+
+/** Keys whose values must have been set with --secret. */
+function secretValuedKeys(c: StackConfig): string[] {
+    const keys = Object.keys(c.secrets).map((k) => `secrets.${k}`);
+    if (c.database.kind === "existing") keys.push("database.existing.password");
+    if (c.database.kind === "external") keys.push("database.external.url");
+    return keys;
+}
+
+// The SDK exports this from its runtime but leaves it out of its typings.
+const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(fullKey: string): boolean };
 
 /** Pulumi passes structured and numeric config as JSON text; plain strings stay strings. */
 function parseConfigValue(value: string): unknown {

@@ -112,12 +112,12 @@ function releaseValues(config: StackConfig, database: Database): ReleaseValue[] 
 }
 
 async function readLedger(parameterPath: string) {
-    const found = await aws.ssm.getParametersByPath({ path: `${parameterPath}/ledger`, recursive: true });
+    const found = await aws.ssm.getParametersByPath({ path: `${parameterPath}/ledger`, recursive: true, withDecryption: false });
     return parseLedger(found.names.map((name, i) => ({ name, value: found.values[i] })));
 }
 
 async function readPointer(parameterPath: string) {
-    const found = await aws.ssm.getParametersByPath({ path: parameterPath, recursive: false });
+    const found = await aws.ssm.getParametersByPath({ path: parameterPath, recursive: false, withDecryption: false });
     const i = found.names.indexOf(`${parameterPath}/running`);
     return parsePointer(i < 0 ? undefined : found.values[i]);
 }

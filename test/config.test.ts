@@ -83,6 +83,17 @@ describe("secret values never appear in config errors", () => {
     });
 });
 
+describe("values that must be secret", () => {
+    it.each([
+        ["a secret config value", {}, "twelve-factor:secrets.SESSION_SECRET"],
+        ["an external database URL", { database: { kind: "external", engine: "postgres", majorVersion: 15, external: { url: "postgresql://u:p@db.example.com/shop" } } }, "twelve-factor:database.external.url"],
+    ])("rejects %s stored in plain text", async (_, config, key) => {
+        const { error, resources } = await runStackFailure({ stack: "dev", config, plaintextConfig: true });
+        expect(error.message).toContain(`- ${key}: expected a secret, got a value stored in plain text in the stack file: set it again with pulumi config set --secret --path '${key.split(":")[1]}' <value>`);
+        expect(resources).toEqual([]);
+    });
+});
+
 describe("parseConfig", () => {
     const valid = () => {
         const { config } = readStackConfig("dev");

@@ -45,6 +45,8 @@ export interface RunOptions {
     stackOutputs?: Record<string, Record<string, unknown>>;
     /** Existing RDS instances by identifier, for the `existing` database kind. */
     rdsInstances?: Record<string, { engine: string; engineVersion: string; address: string; port: number }>;
+    /** Hand secrets to the program as plain config, as if set without --secret. */
+    plaintextConfig?: boolean;
     /** Preview mode: computed outputs (ARNs, digests, endpoints) are unknown. */
     preview?: boolean;
 }
@@ -215,12 +217,14 @@ async function evaluate(options: RunOptions): Promise<RunResult> {
         const full = key.includes(":") ? key : `${project}:${key}`;
         if (value === undefined) delete config[full];
         else config[full] = value;
+        // `pulumi config set --secret --path database.external.url …` marks the whole key secret.
+        if (full === `${project}:database` && options.plaintextConfig !== true && /"(password|url)"/.test(JSON.stringify(value))) secretKeys.push(full);
     }
     const declared = config[`${project}:secretKeys`];
     const secrets = options.secrets ?? Object.fromEntries((Array.isArray(declared) ? declared : []).map((k: string) => [k, fakeSecret(k)]));
     if (Object.keys(secrets).length > 0) {
         config[`${project}:secrets`] = secrets;
-        secretKeys.push(`${project}:secrets`);
+        if (options.plaintextConfig !== true) secretKeys.push(`${project}:secrets`);
     }
     const serialized = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
 
