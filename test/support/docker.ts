@@ -10,6 +10,7 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { findExecutable, onPath } from "./executables";
 
 export const BASE_IMAGE = "node:20-bookworm-slim";
 const BASE_SUITE = "bookworm";
@@ -20,24 +21,6 @@ export interface CommandResult {
     stdout: string;
     stderr: string;
     ms: number;
-}
-
-function onPath(name: string): string | undefined {
-    for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
-        if (dir === "") continue;
-        const candidate = path.join(dir, name);
-        try {
-            fs.accessSync(candidate, fs.constants.X_OK);
-            return candidate;
-        } catch {
-            // not here
-        }
-    }
-    return undefined;
-}
-
-function findExecutable(name: string, extraDirs: string[]): string | undefined {
-    return onPath(name) ?? extraDirs.map((d) => path.join(d, name)).find((p) => fs.existsSync(p));
 }
 
 /** Runs a command without blocking the event loop; never throws for a non-zero exit. */

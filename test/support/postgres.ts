@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { onPath } from "./executables";
 
 const INSTALL_HINT = "install the PostgreSQL server: apt-get install -y postgresql";
 
@@ -43,20 +44,6 @@ export async function freePort(): Promise<number> {
             srv.close(() => resolve(addr.port));
         });
     });
-}
-
-function onPath(name: string): string | undefined {
-    for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
-        if (dir === "") continue;
-        const candidate = path.join(dir, name);
-        try {
-            fs.accessSync(candidate, fs.constants.X_OK);
-            return candidate;
-        } catch {
-            // not in this directory
-        }
-    }
-    return undefined;
 }
 
 interface Binaries {
