@@ -88,7 +88,11 @@ export class Build extends pulumi.ComponentResource {
             imageScanningConfiguration: { scanOnPush: true },
             encryptionConfigurations: [{ encryptionType: "AES256" }],
             tags,
-        }, { parent: this });
+        }, {
+            parent: this,
+            // Retained releases run these images; deleting the repository would strand them.
+            retainOnDelete: true,
+        });
         new aws.ecr.LifecyclePolicy(`${name}-lifecycle`, {
             repository: repo.name,
             policy: JSON.stringify(untaggedOnlyLifecyclePolicy),

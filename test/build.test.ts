@@ -19,9 +19,10 @@ describe("building from source", () => {
     afterAll(() => rmSync(context, { recursive: true, force: true }));
     const fromContext = () => runStack({ stack: "dev", config: { build: { context, dockerfile: "Dockerfile" } } });
 
-    it("pushes to an immutable, scanned ECR repository that only ever expires untagged images", async () => {
+    it("pushes to an immutable, scanned, retained ECR repository that only ever expires untagged images", async () => {
         const run = await runStack({ stack: "dev" });
         expect(run.named("shop-dev-build-repo").inputs).toMatchObject({ imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true } });
+        expect(run.named("shop-dev-build-repo").retainOnDelete).toBe(true);
         const policy = JSON.parse(run.named("shop-dev-build-lifecycle").inputs.policy);
         expect(policy).toEqual(untaggedOnlyLifecyclePolicy);
         expect(policy.rules.map((r: { selection: { tagStatus: string } }) => r.selection.tagStatus)).toEqual(["untagged"]);
