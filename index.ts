@@ -3,8 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadConfig, projectName, type StackConfig } from "./config";
 import { Build, resolveImageSource } from "./components/build";
 import { checkExistingInstance, Database, type ExistingInstance } from "./components/database";
-import { parseLedger, parsePointer } from "./components/ledger";
-import { stackParameterPath, stackPrefix } from "./components/naming";
+import { findPinned, parseLedger, parsePointer } from "./components/ledger";
+import { childSuffixes, stackParameterPath, stackPrefix } from "./components/naming";
 import { Network } from "./components/network";
 import { Release, ledgerEntryName, type ReleaseValue } from "./components/release";
 import { Run } from "./components/run";
@@ -28,17 +28,14 @@ export = async () => {
         config.database.kind === "existing" ? existingDatabase(config.database.identifier, config.database.majorVersion) : Promise.resolve(undefined),
     ]);
     const imageSource = resolveImageSource(config.build, __dirname, promotedImage);
-    const pin = config.release.pin;
-    if (pin !== undefined && !ledger.some((entry) => entry.id === pin)) {
-        const known = ledger.length === 0 ? "none yet" : ledger.map((entry) => entry.id).join(", ");
-        throw new Error(`twelve-factor:release.pin: release ${pin} is not in this stack's ledger (known releases: ${known})`);
-    }
+    // A pin the ledger lacks fails here, before anything is declared.
+    findPinned(ledger, config.release.pin);
     const caller = aws.getCallerIdentityOutput();
     const partition = aws.getPartitionOutput();
     const parameterArnPrefix = pulumi.interpolate`arn:${partition.partition}:ssm:${config.region}:${caller.accountId}:parameter`;
 
     const network = new Network(`${prefix}-net`, { config: config.network, region: config.region, availabilityZones: zones, tags });
-    const database = new Database(`${prefix}-db`, {
+    const database = new Database(`${prefix}${childSuffixes.database}`, {
         config: config.database,
         dbName: config.app.replace(/-/g, "_"),
         vpcId: network.vpcId,
@@ -56,7 +53,7 @@ export = async () => {
         values: releaseValues(config, database),
         ledger,
         pointer,
-        pin,
+        pin: config.release.pin,
         tags,
     });
     const run = new Run(prefix, {

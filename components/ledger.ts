@@ -101,6 +101,17 @@ export function parsePointer(value: string | undefined): RunningPointer | undefi
     return pointer;
 }
 
+/** The ledger entry `release.pin` names; an id the ledger lacks is an error that lists the known ids. */
+export function findPinned(ledger: LedgerEntry[], pin: string | undefined): LedgerEntry | undefined {
+    if (pin === undefined) return undefined;
+    const pinned = ledger.find((e) => e.id === pin);
+    if (pinned === undefined) {
+        const known = ledger.length === 0 ? "none yet" : ledger.map((e) => e.id).join(", ");
+        throw new Error(`twelve-factor:release.pin: release ${pin} is not in this stack's ledger (known releases: ${known})`);
+    }
+    return pinned;
+}
+
 /**
  * Decides the release ids for this run.
  * - The head is the newest ledger entry when its digest equals this run's digest; otherwise a
@@ -113,16 +124,9 @@ export function planRelease(ledger: LedgerEntry[], digest: string, pin: string |
     const headIsNew = latest === undefined || latest.digest !== digest;
     const headId = headIsNew ? `v${latest === undefined ? 1 : releaseNumber(latest.id) + 1}` : latest.id;
 
-    let pinned: LedgerEntry | undefined;
-    if (pin !== undefined) {
-        pinned = ledger.find((e) => e.id === pin);
-        if (pinned === undefined) {
-            const known = ledger.length === 0 ? "none yet" : ledger.map((e) => e.id).join(", ");
-            throw new Error(`twelve-factor:release.pin: release ${pin} is not in this stack's ledger (known releases: ${known})`);
-        }
-        // Pinning the head itself is no rollback: it runs as the head.
-        if (pinned.id === headId) pinned = undefined;
-    }
+    let pinned = findPinned(ledger, pin);
+    // Pinning the head itself is no rollback: it runs as the head.
+    if (pinned?.id === headId) pinned = undefined;
     const runningId = pinned?.id ?? headId;
     // The pointer only moves when the running release changes, so re-running is a no-op.
     const previousId = pointer === undefined ? undefined : pointer.running === runningId ? pointer.previous : pointer.running;
