@@ -118,10 +118,22 @@ describe("Pulumi.yaml", () => {
         }
     });
 
-    it("keeps secrets out of the stack files", () => {
+    it("keeps secret values in the stack files only as `secure:` ciphertext", () => {
+        const plainLeaves = (value: unknown): unknown[] => {
+            if (value !== null && typeof value === "object") {
+                const obj = value as Record<string, unknown>;
+                return Object.keys(obj).length === 1 && "secure" in obj ? [] : Object.values(obj).flatMap(plainLeaves);
+            }
+            return [value];
+        };
         for (const file of stackFiles) {
-            const config = (yaml.load(readFileSync(path.join(projectRoot, file), "utf8")) as { config: Record<string, unknown> }).config;
-            expect(config["twelve-factor:secrets"], file).toBeUndefined();
+            const config = (yaml.load(readFileSync(path.join(projectRoot, file), "utf8")) as { config: Record<string, Record<string, unknown> | undefined> }).config;
+            expect(plainLeaves(config["twelve-factor:secrets"] ?? {}), file).toEqual([]);
+            const database = config["twelve-factor:database"] ?? {};
+            for (const block of ["existing", "external"]) {
+                const settings = (database[block] ?? {}) as Record<string, unknown>;
+                for (const key of ["password", "url"]) if (key in settings) expect(plainLeaves(settings[key]), `${file} database.${block}.${key}`).toEqual([]);
+            }
         }
     });
 });
