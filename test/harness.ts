@@ -67,7 +67,10 @@ export function readStackConfig(stack: string): { config: Record<string, unknown
     const config: Record<string, unknown> = {};
     const secretKeys: string[] = [];
     for (const [key, decl] of Object.entries(projectFile.config ?? {})) {
-        if (decl.default !== undefined) config[`${project}:${key}`] = decl.default;
+        const full = `${project}:${key}`;
+        if (decl.default !== undefined) config[full] = decl.default;
+        // The engine refuses to run a stack that lacks a declared key without a default.
+        else if (!(full in (stackFile.config ?? {}))) throw new Error(`Stack '${stack}' is missing configuration value '${key}' (declared in Pulumi.yaml without a default)`);
     }
     for (const [key, value] of Object.entries(stackFile.config ?? {})) {
         const { value: plain, secret } = replaceSecure(value, key);
