@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { loadConfig, projectName, type StackConfig } from "./config";
-import { Build, resolveImageSource } from "./components/build";
+import { Build, repositoryArnOf, resolveImageSource } from "./components/build";
 import { checkExistingInstance, Database, type ExistingInstance } from "./components/database";
 import { findPinned, parseLedger, parsePointer } from "./components/ledger";
 import { childSuffixes, stackParameterPath, stackPrefix } from "./components/naming";
@@ -68,7 +68,7 @@ export = async () => {
         pointer: release.pointer,
         processes: config.processes,
         cpuArchitecture: build.cpuArchitecture,
-        repositoryArn: build.repositoryArn,
+        repositoryArns: [build.repositoryArn, release.image.apply(repositoryArnOf)],
         vpcId: network.vpcId,
         publicSubnetIds: network.publicSubnetIds,
         privateSubnetIds: network.privateSubnetIds,

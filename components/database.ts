@@ -115,9 +115,10 @@ export class Database extends pulumi.ComponentResource {
         }, keep);
         const sg = new aws.ec2.SecurityGroup(`${name}-sg`, {
             vpcId: args.vpcId,
-            description: "Database: PostgreSQL from this stack's app tasks only",
+            description: "Database: PostgreSQL from the app tasks of this stack only",
             tags: args.tags,
         }, keep);
+        // Not kept: it names the tasks' security group, which must stay deletable.
         new aws.vpc.SecurityGroupIngressRule(`${name}-from-tasks`, {
             securityGroupId: sg.id,
             referencedSecurityGroupId: args.tasksSecurityGroupId,
@@ -125,7 +126,7 @@ export class Database extends pulumi.ComponentResource {
             fromPort: 5432,
             toPort: 5432,
             description: "App tasks",
-        }, keep);
+        }, { parent: this });
         const subnets = new aws.rds.SubnetGroup(`${name}-subnets`, {
             subnetIds: args.privateSubnetIds,
             description: "Private subnets in two availability zones",

@@ -26,8 +26,8 @@ export function ecsTasksTrustPolicy(accountId: string) {
 }
 
 export interface ExecutionRoleScope {
-    /** The ECR repository the image is pulled from. */
-    repositoryArn: string;
+    /** The ECR repositories images are pulled from (this stack's, and a pinned or promoted image's). */
+    repositoryArns: string[];
     /** The stack's log group ARN (without the trailing `:*`). */
     logGroupArn: string;
     /** ARN pattern of the stack's release parameters, `arn:…:parameter/<app>/<stack>/releases/*`. */
@@ -44,7 +44,7 @@ export function executionRolePolicy(scope: ExecutionRoleScope): PolicyDocument {
         Statement: [
             // GetAuthorizationToken has no resource-level permissions: AWS accepts only "*".
             { Sid: "EcrLogin", Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: "*" },
-            { Sid: "PullImage", Effect: "Allow", Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], Resource: [scope.repositoryArn] },
+            { Sid: "PullImage", Effect: "Allow", Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], Resource: [...new Set(scope.repositoryArns)].sort() },
             { Sid: "WriteLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [`${scope.logGroupArn}:log-stream:*`] },
             { Sid: "ReadReleaseConfig", Effect: "Allow", Action: ["ssm:GetParameters"], Resource: [scope.releaseParametersArn] },
         ],

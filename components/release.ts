@@ -85,9 +85,12 @@ export class Release extends pulumi.ComponentResource {
         const previous = args.ledger.find((e) => e.id === plan.previousId);
         this.changes = diffKeys(previous?.keys ?? {}, running.keys);
         this.image = plan.pinned ? pulumi.output(plan.pinned.image) : pulumi.output(args.image);
-        this.secrets = pulumi.output(args.parameterArnPrefix).apply((prefix) =>
-            Object.keys(running.keys).sort().map((key) => ({ name: key, valueFrom: `${prefix}${parameterName(args.parameterPath, running.id, key)}` })),
-        );
+        // The newest release's ARNs come from its parameter resources, so task definitions
+        // (and the services) wait until every parameter exists; a pinned release's exist already.
+        this.secrets = plan.pinned
+            ? pulumi.output(args.parameterArnPrefix).apply((prefix) =>
+                Object.keys(plan.pinned!.keys).sort().map((key) => ({ name: key, valueFrom: `${prefix}${parameterName(args.parameterPath, plan.runningId, key)}` })))
+            : pulumi.all(parameters.map((p) => p.arn)).apply((arns) => values.map((v, i) => ({ name: v.key, valueFrom: arns[i] })));
 
         this.registerOutputs({ image: this.image, secrets: this.secrets });
     }

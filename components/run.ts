@@ -24,7 +24,8 @@ export interface RunArgs {
     pointer: RunningPointer;
     processes: Record<string, ProcessConfig>;
     cpuArchitecture: "X86_64" | "ARM64";
-    repositoryArn: pulumi.Input<string>;
+    /** Repositories the tasks pull from: this stack's build and the running image's. */
+    repositoryArns: pulumi.Input<string>[];
     vpcId: pulumi.Input<string>;
     publicSubnetIds: pulumi.Input<string[]>;
     privateSubnetIds: pulumi.Input<string[]>;
@@ -80,10 +81,10 @@ export class Run extends pulumi.ComponentResource {
                 description: `ECS starts ${args.prefix} tasks with this role`,
                 tags: args.tags,
             }, { parent });
-            new aws.iam.RolePolicy(`${name}${childSuffixes.executionRole}-policy`, {
+            const executionPolicy = new aws.iam.RolePolicy(`${name}${childSuffixes.executionRole}-policy`, {
                 role: execution.id,
-                policy: pulumi.all([args.repositoryArn, logGroup.arn, args.parameterArnPrefix]).apply(([repositoryArn, logGroupArn, parameterArnPrefix]) =>
-                    JSON.stringify(executionRolePolicy({ repositoryArn, logGroupArn, releaseParametersArn: `${parameterArnPrefix}${args.parameterPath}/releases/*` }))),
+                policy: pulumi.all([pulumi.all(args.repositoryArns), logGroup.arn, args.parameterArnPrefix]).apply(([repositoryArns, logGroupArn, parameterArnPrefix]) =>
+                    JSON.stringify(executionRolePolicy({ repositoryArns, logGroupArn, releaseParametersArn: `${parameterArnPrefix}${args.parameterPath}/releases/*` }))),
             }, { parent });
             // The app's own AWS permissions: none until the app needs some.
             const task = new aws.iam.Role(`${name}${childSuffixes.taskRole}`, {
@@ -91,7 +92,7 @@ export class Run extends pulumi.ComponentResource {
                 description: `${args.prefix} app code runs with this role`,
                 tags: args.tags,
             }, { parent });
-            return { execution, task };
+            return { execution, task, executionPolicy };
         }
 
         function createTaskDefinitions(): Record<string, aws.ecs.TaskDefinition> {
@@ -233,8 +234,9 @@ export class Run extends pulumi.ComponentResource {
                     tags,
                 }, {
                     parent,
-                    // Without the listener ECS rejects the service: "target group does not have an associated load balancer".
-                    dependsOn: spec.port === undefined ? [] : web.listeners,
+                    // Tasks start only once the execution role may pull and read parameters; without
+                    // the listener ECS rejects the service ("target group does not have an associated load balancer").
+                    dependsOn: [roles.executionPolicy, ...(spec.port === undefined ? [] : web.listeners)],
                 }));
         }
 

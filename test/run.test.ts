@@ -86,8 +86,9 @@ describe("the dev stack's run stage", () => {
             expect(s.inputs.tags.release).toBe("v1");
         }
         const web = dev.named("shop-dev-web");
-        expect(web.inputs.loadBalancers).toEqual([{ targetGroupArn: dev.named("shop-dev-tg").inputs.arn ?? expect.stringContaining("targetgroup/shop-dev-tg"), containerName: "web", containerPort: 8080 }]);
-        expect(web.dependsOn).toEqual(["shop-dev-http"]);
+        expect(web.inputs.loadBalancers).toEqual([{ targetGroupArn: expect.stringContaining(":targetgroup/shop-dev-tg/"), containerName: "web", containerPort: 8080 }]);
+        expect(web.dependsOn).toEqual(["shop-dev-exec-policy", "shop-dev-http"]);
+        expect(dev.named("shop-dev-worker").dependsOn).toEqual(["shop-dev-exec-policy"]);
         expect(web.inputs.taskDefinition).toMatch(/task-definition\/shop-dev-web:\d+$/);
         expect(dev.named("shop-dev-worker").inputs.loadBalancers).toBeUndefined();
     });
@@ -125,7 +126,7 @@ describe("the dev stack's run stage", () => {
         const repo = dev.named("shop-dev-build-repo");
         expect(policy.Statement).toEqual([
             { Sid: "EcrLogin", Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: "*" },
-            { Sid: "PullImage", Effect: "Allow", Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], Resource: [`arn:aws:ecr:eu-west-1:123456789012:repository/${repo.name}`] },
+                { Sid: "PullImage", Effect: "Allow", Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], Resource: [`arn:aws:ecr:eu-west-1:123456789012:repository/${repo.name}`] },
             { Sid: "WriteLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: ["arn:aws:logs:eu-west-1:123456789012:log-group:/ecs/shop-dev:log-stream:*"] },
             { Sid: "ReadReleaseConfig", Effect: "Allow", Action: ["ssm:GetParameters"], Resource: [`${arnPrefix}/shop/dev/releases/*`] },
         ]);
@@ -152,13 +153,51 @@ describe("the dev stack's run stage", () => {
     });
 });
 
+describe("what must exist before tasks start", () => {
+    it("builds the newest release's task definitions from its parameter resources, so they wait for every parameter", async () => {
+        // In a preview a parameter's ARN is unknown until it exists: the containers that name
+        // it are unknown too, which shows they depend on the parameters, not just their names.
+        const preview = await runStack({ stack: "dev", preview: true });
+        const tds = preview.ofType("aws:ecs/taskDefinition:TaskDefinition");
+        expect(tds.map((t) => t.inputs.family)).toEqual(["shop-dev-migrate", "shop-dev-web", "shop-dev-worker"]);
+        for (const td of tds) expect(td.inputs.containerDefinitions, td.name).toEqual({ __pulumiUnknown: true });
+
+        // A pinned release's parameters already exist: its containers are known in a preview.
+        const first = await runStack({ stack: "dev", config: { build: { image: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop@sha256:${"1".repeat(64)}` } } });
+        const rollback = await runStack({ stack: "dev", preview: true, ssm: ssmAfter(first), config: { release: { pin: "v1" } } });
+        const pinned = rollback.named("shop-dev-web-v1").inputs.containerDefinitions;
+        expect(typeof pinned).toBe("string");
+        expect(pinned).toContain("/shop/dev/releases/v1/DATABASE_URL");
+    });
+});
+
+describe("pull rights on rollback", () => {
+    it("lets the tasks pull a pinned release's image from its own repository as well as this stack's", async () => {
+        const elsewhere = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/team-images/shop@sha256:${"2".repeat(64)}`;
+        const first = await runStack({ stack: "dev", config: { build: { image: elsewhere } } });
+        const rollback = await runStack({ stack: "dev", ssm: ssmAfter(first), config: { release: { pin: "v1" } } });
+        expect(rollback.outputs.image).toBe(elsewhere);
+        const pull = policyOf(rollback, "shop-dev-exec-policy").Statement.find((s) => s.Sid === "PullImage")!;
+        expect(pull.Resource).toEqual(["arn:aws:ecr:eu-west-1:123456789012:repository/shop-dev-build-repo", "arn:aws:ecr:eu-west-1:123456789012:repository/team-images/shop"]);
+    });
+});
+
+describe("EC2 descriptions", () => {
+    it("use only the characters EC2 accepts in security group and rule descriptions", async () => {
+        const run = await runStack({ stack: "dev", config: { certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0" } });
+        const described = run.resources.filter((r) => /^aws:(ec2\/securityGroup|vpc\/securityGroup(Ingress|Egress)Rule)/.test(r.type));
+        expect(described.length).toBeGreaterThan(8);
+        for (const r of described) expect(r.inputs.description, r.name).toMatch(/^[a-zA-Z0-9 ._\-:/()#,@[\]+=&;{}!$*]{1,255}$/);
+    });
+});
+
 describe("HTTPS", () => {
     it("serves HTTPS with the configured certificate and redirects HTTP", async () => {
         const certificateArn = "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
         const run = await runStack({ stack: "dev", config: { certificateArn } });
         expect(run.named("shop-dev-http").inputs.defaultActions).toEqual([{ type: "redirect", redirect: { port: "443", protocol: "HTTPS", statusCode: "HTTP_301" } }]);
         expect(run.named("shop-dev-https").inputs).toMatchObject({ port: 443, protocol: "HTTPS", certificateArn, sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06" });
-        expect(run.named("shop-dev-web").dependsOn).toEqual(["shop-dev-http", "shop-dev-https"]);
+        expect(run.named("shop-dev-web").dependsOn).toEqual(["shop-dev-exec-policy", "shop-dev-http", "shop-dev-https"]);
         const open = run.ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) => r.inputs.cidrIpv4 === "0.0.0.0/0").map((r) => r.inputs.fromPort);
         expect(open).toEqual([80, 443]);
         expect(run.outputs.url).toMatch(/^https:\/\//);
