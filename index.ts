@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadConfig, projectName, type StackConfig } from "./config";
 import { Build, repositoryArnOf, resolveImageSource } from "./components/build";
 import { checkExistingInstance, Database, type ExistingInstance } from "./components/database";
-import { findPinned, parseLedger, parsePointer } from "./components/ledger";
+import { findPinned, nextReleaseNumber, parseLedger, parsePointer } from "./components/ledger";
 import { childSuffixes, stackParameterPath, stackPrefix } from "./components/naming";
 import { Network } from "./components/network";
 import { Release, ledgerEntryName, type ReleaseValue } from "./components/release";
@@ -30,6 +30,7 @@ export = async () => {
     const imageSource = resolveImageSource(config.build, __dirname, promotedImage);
     // A pin the ledger lacks fails here, before anything is declared.
     findPinned(ledger, config.release.pin);
+    const nextNumber = await firstUnusedReleaseNumber(parameterPath, nextReleaseNumber(ledger));
     const caller = aws.getCallerIdentityOutput();
     const partition = aws.getPartitionOutput();
     const parameterArnPrefix = pulumi.interpolate`arn:${partition.partition}:ssm:${config.region}:${caller.accountId}:parameter`;
@@ -54,6 +55,7 @@ export = async () => {
         ledger,
         pointer,
         pin: config.release.pin,
+        nextNumber,
         tags,
     });
     const run = new Run(prefix, {
@@ -111,6 +113,18 @@ function releaseValues(config: StackConfig, database: Database): ReleaseValue[] 
 async function readLedger(parameterPath: string) {
     const found = await aws.ssm.getParametersByPath({ path: `${parameterPath}/ledger`, recursive: true, withDecryption: false });
     return parseLedger(found.names.map((name, i) => ({ name, value: found.values[i] })));
+}
+
+/**
+ * A deploy that failed before writing its ledger entry leaves that release's parameters in
+ * AWS (they are kept); a new release must not reuse, and so rewrite, those names.
+ */
+async function firstUnusedReleaseNumber(parameterPath: string, from: number): Promise<number> {
+    for (let n = from; n < from + 100; n++) {
+        const found = await aws.ssm.getParametersByPath({ path: `${parameterPath}/releases/v${n}`, recursive: true, withDecryption: false });
+        if (found.names.length === 0) return n;
+    }
+    throw new Error(`${parameterPath}/releases: v${from}…v${from + 99} all hold parameters without ledger entries; delete the orphans or repair the ledger`);
 }
 
 async function readPointer(parameterPath: string) {

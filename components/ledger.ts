@@ -101,6 +101,12 @@ export function parsePointer(value: string | undefined): RunningPointer | undefi
     return pointer;
 }
 
+/** The number after the newest ledger entry's. */
+export function nextReleaseNumber(ledger: LedgerEntry[]): number {
+    const latest = ledger[ledger.length - 1];
+    return latest === undefined ? 1 : releaseNumber(latest.id) + 1;
+}
+
 /** The ledger entry `release.pin` names; an id the ledger lacks is an error that lists the known ids. */
 export function findPinned(ledger: LedgerEntry[], pin: string | undefined): LedgerEntry | undefined {
     if (pin === undefined) return undefined;
@@ -115,14 +121,15 @@ export function findPinned(ledger: LedgerEntry[], pin: string | undefined): Ledg
 /**
  * Decides the release ids for this run.
  * - The head is the newest ledger entry when its digest equals this run's digest; otherwise a
- *   new release `v<max+1>`. A release is never modified: any change makes a new id, even one
+ *   new release `v<nextNumber>`: the number after the newest entry's, or later when a deploy
+ *   that failed before writing its ledger entry left parameters under that id. A release is never modified: any change makes a new id, even one
  *   that restores an older release's content (that is a new release, as in Heroku).
  * - `pin` selects an earlier release to run (rollback); it must exist in the ledger.
  */
-export function planRelease(ledger: LedgerEntry[], digest: string, pin: string | undefined, pointer: RunningPointer | undefined): ReleasePlan {
+export function planRelease(ledger: LedgerEntry[], digest: string, pin: string | undefined, pointer: RunningPointer | undefined, nextNumber = nextReleaseNumber(ledger)): ReleasePlan {
     const latest = ledger[ledger.length - 1];
     const headIsNew = latest === undefined || latest.digest !== digest;
-    const headId = headIsNew ? `v${latest === undefined ? 1 : releaseNumber(latest.id) + 1}` : latest.id;
+    const headId = headIsNew ? `v${nextNumber}` : latest.id;
 
     let pinned = findPinned(ledger, pin);
     // Pinning the head itself is no rollback: it runs as the head.

@@ -30,6 +30,8 @@ export interface ReleaseArgs {
     pointer?: RunningPointer;
     /** `release.pin`: run this earlier release instead of the newest. */
     pin?: string;
+    /** The id number a new release gets: the first with no parameters in AWS yet. */
+    nextNumber: number;
     tags: Record<string, string>;
 }
 
@@ -49,8 +51,6 @@ export class Release extends pulumi.ComponentResource {
     public readonly runningId: string;
     /** Id of the newest release in the ledger (created by this run when `isNew`). */
     public readonly headId: string;
-    /** Whether this run creates a new release. */
-    public readonly isNew: boolean;
     /** Id of the release that ran before the running one. */
     public readonly previousId: string | undefined;
     /** Content digest of the newest release. */
@@ -70,9 +70,8 @@ export class Release extends pulumi.ComponentResource {
         const values = [...args.values].sort((a, b) => (a.key < b.key ? -1 : 1));
         const keys = Object.fromEntries(values.map((v) => [v.key, fingerprint(v, args.parameterPath)]));
         this.digest = releaseDigest(args.imageIdentity, keys);
-        const plan = planRelease(args.ledger, this.digest, args.pin, args.pointer);
+        const plan = planRelease(args.ledger, this.digest, args.pin, args.pointer, args.nextNumber);
         this.headId = plan.headId;
-        this.isNew = plan.headIsNew;
         this.runningId = plan.runningId;
         this.previousId = plan.previousId;
         this.pointer = { running: plan.runningId, previous: plan.previousId };
@@ -119,6 +118,9 @@ function declareParameters(parent: Release, name: string, args: ReleaseArgs, id:
         type: v.secret ? "SecureString" : "String",
         ...(v.secret ? { value: pulumi.secret(v.value) } : { insecureValue: v.value }),
         tier: "Standard",
+        // Only a re-declared head (same digest, so the same values) can meet an existing name:
+        // after `pulumi destroy` the kept parameters are taken back instead of failing to create.
+        overwrite: true,
         tags: { ...args.tags, release: id },
     }, { ...keepInAws, parent }));
 }
@@ -134,6 +136,7 @@ function declareLedgerEntry(parent: Release, name: string, args: ReleaseArgs, he
         insecureValue: manifest,
         // Above 4 KB (many keys) SSM needs the advanced tier; below it this stays standard.
         tier: "Intelligent-Tiering",
+        overwrite: true,
         tags: { ...args.tags, release: head.id },
         description: `Release ${head.id} of ${args.parameterPath}: image, keys and value hashes (no values)`,
     }, { ...keepInAws, parent, dependsOn: parameters });

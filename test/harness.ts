@@ -330,11 +330,9 @@ function secretPaths(value: unknown, at: string): string[] {
     return Object.entries(obj).flatMap(([k, v]) => secretPaths(v, `${at}${at ? "." : ""}${k}`)).sort();
 }
 
-/** Ledger and pointer parameters a run wrote, as the next run's AWS account would hold them. */
+/** The parameters a run wrote (releases, ledger, pointer), as the next run's AWS account holds them. */
 export function ssmAfter(run: RunResult, before: Record<string, string> = {}): Record<string, string> {
     const after = { ...before };
-    for (const p of run.ofType("aws:ssm/parameter:Parameter")) {
-        if (typeof p.inputs.insecureValue === "string") after[p.inputs.name] = p.inputs.insecureValue;
-    }
+    for (const p of run.ofType("aws:ssm/parameter:Parameter")) after[p.inputs.name] = String(p.inputs.insecureValue ?? p.inputs.value);
     return after;
 }

@@ -173,6 +173,25 @@ describe("a release history: five releases, a rollback and a roll-forward", () =
     });
 });
 
+describe("ids after a failed or destroyed deploy", () => {
+    it("skips an id whose parameters a failed deploy left without a ledger entry, so nothing is rewritten", async () => {
+        const first = await runStack({ stack: "dev" });
+        const ssm = { ...ssmAfter(first), "/shop/dev/releases/v2/LOG_LEVEL": "trace", "/shop/dev/releases/v2/DATABASE_URL": "postgresql://orphan" };
+        const next = await runStack({ stack: "dev", ssm, config: { env: { LOG_LEVEL: "warn", WORKER_POLL_MS: "2000" } } });
+        expect(next.outputs).toMatchObject({ runningRelease: "v3", previousRelease: "v1" });
+        expect(releaseParameters(next).every((p) => p.inputs.name.includes("/releases/v3/"))).toBe(true);
+    });
+
+    it("takes the newest release's kept parameters back after a destroy instead of failing to create them", async () => {
+        const first = await runStack({ stack: "dev" });
+        const { "/shop/dev/running": _pointer, ...kept } = ssmAfter(first);
+        const again = await runStack({ stack: "dev", ssm: kept });
+        expect(again.outputs).toMatchObject({ runningRelease: "v1", newestRelease: "v1" });
+        for (const p of [...releaseParameters(again), ...ledgerEntries(again)]) expect(p.inputs.overwrite, p.name).toBe(true);
+        expect(inputsByName(again)).toEqual(inputsByName(first));
+    });
+});
+
 describe("the release digest", () => {
     it("is the same whatever order the config keys come in", async () => {
         const a = await runStack({ stack: "dev", config: { env: { LOG_LEVEL: "debug", WORKER_POLL_MS: "2000" } } });
