@@ -7,6 +7,7 @@ import { findPinned, nextReleaseNumber, parseLedger, parsePointer } from "./comp
 import { childSuffixes, stackParameterPath, stackPrefix } from "./components/naming";
 import { Network } from "./components/network";
 import { Release, ledgerEntryName, type ReleaseValue } from "./components/release";
+import { releaseDefinitions, withFormation } from "./components/processes";
 import { Run } from "./components/run";
 
 /**
@@ -28,8 +29,11 @@ export = async () => {
         config.database.kind === "existing" ? existingDatabase(config.database.identifier, config.database.majorVersion) : Promise.resolve(undefined),
     ]);
     const imageSource = resolveImageSource(config.build, __dirname, promotedImage);
-    // A pin the ledger lacks fails here, before anything is declared.
-    findPinned(ledger, config.release.pin);
+    // A pin the ledger lacks, or one whose processes today's config cannot size, fails here,
+    // before anything is declared.
+    const pinned = findPinned(ledger, config.release.pin);
+    const definitions = releaseDefinitions(config.processes);
+    const runningProcesses = pinned ? withFormation(pinned.id, pinned.processes, config.processes) : config.processes;
     const nextNumber = await firstUnusedReleaseNumber(parameterPath, nextReleaseNumber(ledger));
     const caller = aws.getCallerIdentityOutput();
     const partition = aws.getPartitionOutput();
@@ -52,6 +56,7 @@ export = async () => {
         imageIdentity: build.identity,
         image: build.imageRef,
         values: releaseValues(config, database),
+        processes: definitions,
         ledger,
         pointer,
         pin: config.release.pin,
@@ -68,7 +73,7 @@ export = async () => {
         image: release.image,
         secrets: release.secrets,
         pointer: release.pointer,
-        processes: config.processes,
+        processes: runningProcesses,
         cpuArchitecture: build.cpuArchitecture,
         repositoryArns: [build.repositoryArn, release.image.apply(repositoryArnOf)],
         vpcId: network.vpcId,
@@ -90,7 +95,7 @@ export = async () => {
         previousRelease: release.previousId ?? "none",
         /** Config keys that differ between the previous and the running release (names only; values never shown). */
         changedKeys: [...added, ...changed, ...removed].sort(),
-        releaseChanges: { added, changed, removed },
+        releaseChanges: { added, changed, removed, processes: release.changedProcesses },
         newestRelease: release.headId,
         releaseDigest: release.digest,
         ledgerEntry: ledgerEntryName(parameterPath, release.runningId),
@@ -130,7 +135,7 @@ async function firstUnusedReleaseNumber(parameterPath: string, from: number): Pr
 async function readPointer(parameterPath: string) {
     const found = await aws.ssm.getParametersByPath({ path: parameterPath, recursive: false, withDecryption: false });
     const i = found.names.indexOf(`${parameterPath}/running`);
-    return parsePointer(i < 0 ? undefined : found.values[i]);
+    return parsePointer(`${parameterPath}/running`, i < 0 ? undefined : found.values[i]);
 }
 
 async function availabilityZones(): Promise<string[]> {

@@ -1,4 +1,5 @@
 import { createHash, pbkdf2Sync } from "crypto";
+import type { ProcessDefinition } from "./processes";
 
 /**
  * The release ledger: pure functions over the manifests a stack keeps in SSM
@@ -16,6 +17,8 @@ export interface LedgerEntry {
     keys: Record<string, string>;
     /** Keys whose parameters are SecureString. */
     secretKeys: string[];
+    /** How each process type runs in this release (commands, ports, health checks). */
+    processes: Record<string, ProcessDefinition>;
 }
 
 /** Which release each role points at, kept in `/<app>/<stack>/running`. */
@@ -71,9 +74,9 @@ export function hashValue(value: string, secret: boolean, salt: string): string 
     return pbkdf2Sync(value, salt, 100_000, 8, "sha256").toString("hex");
 }
 
-/** The release content digest: same image and same values ⇒ same digest. */
-export function releaseDigest(imageIdentity: string, keys: Record<string, string>): string {
-    return sha256(stableStringify({ image: imageIdentity, keys }));
+/** The release content digest: same image, values and process definitions ⇒ same digest. */
+export function releaseDigest(imageIdentity: string, keys: Record<string, string>, processes: Record<string, ProcessDefinition>): string {
+    return sha256(stableStringify({ image: imageIdentity, keys, processes }));
 }
 
 /** Parses the ledger parameters read from SSM; a malformed entry stops the program. */
@@ -85,8 +88,8 @@ export function parseLedger(parameters: { name: string; value: string }[]): Ledg
         } catch {
             throw new Error(`Ledger entry ${name} is not JSON; the ledger is append-only and must not be edited by hand`);
         }
-        if (!name.endsWith(`/${entry.id}`) || typeof entry.digest !== "string" || typeof entry.image !== "string" || typeof entry.keys !== "object") {
-            throw new Error(`Ledger entry ${name} is malformed: expected {id, digest, image, keys, secretKeys}`);
+        if (!name.endsWith(`/${entry.id}`) || typeof entry.digest !== "string" || typeof entry.image !== "string" || typeof entry.keys !== "object" || typeof entry.processes !== "object") {
+            throw new Error(`Ledger entry ${name} is malformed: expected {id, digest, image, keys, secretKeys, processes}`);
         }
         releaseNumber(entry.id);
         return entry;
@@ -94,11 +97,15 @@ export function parseLedger(parameters: { name: string; value: string }[]): Ledg
     return entries.sort((a, b) => releaseNumber(a.id) - releaseNumber(b.id));
 }
 
-export function parsePointer(value: string | undefined): RunningPointer | undefined {
+export function parsePointer(name: string, value: string | undefined): RunningPointer | undefined {
     if (value === undefined) return undefined;
-    const pointer = JSON.parse(value) as RunningPointer;
-    releaseNumber(pointer.running);
-    return pointer;
+    try {
+        const pointer = JSON.parse(value) as RunningPointer;
+        releaseNumber(pointer.running);
+        return pointer;
+    } catch (e) {
+        throw new Error(`${name} is malformed (${(e as Error).message}); it should read {"running":"vN","previous":"vM"}`);
+    }
 }
 
 /** The number after the newest ledger entry's. */

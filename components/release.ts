@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { diffKeys, hashValue, KeyChanges, LedgerEntry, planRelease, releaseDigest, RunningPointer, stableStringify } from "./ledger";
+import type { ProcessDefinition } from "./processes";
 
 /** One config key of a release. */
 export interface ReleaseValue {
@@ -24,6 +25,8 @@ export interface ReleaseArgs {
     /** Image reference pinned by digest. */
     image: pulumi.Input<string>;
     values: ReleaseValue[];
+    /** How each process type runs (commands, ports, health checks): part of the release. */
+    processes: Record<string, ProcessDefinition>;
     /** The ledger as read from SSM before declaring anything. */
     ledger: LedgerEntry[];
     /** `/<app>/<stack>/running` as read before declaring anything. */
@@ -57,6 +60,8 @@ export class Release extends pulumi.ComponentResource {
     public readonly digest: string;
     /** Keys whose values differ between the previous and the running release. */
     public readonly changes: KeyChanges;
+    /** Process types whose definitions (command, port, health checks) differ between them. */
+    public readonly changedProcesses: string[];
     /** Image of the running release, pinned by digest. */
     public readonly image: pulumi.Output<string>;
     /** The running release's parameters, sorted by key, in ECS `secrets` form. */
@@ -69,20 +74,24 @@ export class Release extends pulumi.ComponentResource {
 
         const values = [...args.values].sort((a, b) => (a.key < b.key ? -1 : 1));
         const keys = Object.fromEntries(values.map((v) => [v.key, fingerprint(v, args.parameterPath)]));
-        this.digest = releaseDigest(args.imageIdentity, keys);
+        this.digest = releaseDigest(args.imageIdentity, keys, args.processes);
         const plan = planRelease(args.ledger, this.digest, args.pin, args.pointer, args.nextNumber);
         this.headId = plan.headId;
         this.runningId = plan.runningId;
         this.previousId = plan.previousId;
         this.pointer = { running: plan.runningId, previous: plan.previousId };
 
-        const head: HeadEntry = { id: plan.headId, digest: this.digest, keys, secretKeys: values.filter((v) => v.secret).map((v) => v.key) };
+        const head: HeadEntry = { id: plan.headId, digest: this.digest, keys, secretKeys: values.filter((v) => v.secret).map((v) => v.key), processes: args.processes };
         const parameters = declareParameters(this, name, args, plan.headId, values);
         declareLedgerEntry(this, name, args, head, parameters);
 
         const running = plan.pinned ?? head;
         const previous = args.ledger.find((e) => e.id === plan.previousId);
         this.changes = diffKeys(previous?.keys ?? {}, running.keys);
+        const definitions = (entry: { processes: LedgerEntry["processes"] } | undefined) =>
+            Object.fromEntries(Object.entries(entry?.processes ?? {}).map(([name, p]) => [name, stableStringify(p)]));
+        const { added, changed, removed } = diffKeys(definitions(previous), definitions(running));
+        this.changedProcesses = [...added, ...changed, ...removed].sort();
         this.image = plan.pinned ? pulumi.output(plan.pinned.image) : pulumi.output(args.image);
         // The newest release's ARNs come from its parameter resources, so task definitions
         // (and the services) wait until every parameter exists; a pinned release's exist already.

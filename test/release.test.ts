@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { fakeSecret, Recorded, RunOptions, RunResult, runStack, runStackFailure, ssmAfter } from "./harness";
+import { fakeSecret, readStackConfig, Recorded, RunOptions, RunResult, runStack, runStackFailure, ssmAfter } from "./harness";
 
 const parameterType = "aws:ssm/parameter:Parameter";
 const taskDefinitionType = "aws:ecs/taskDefinition:TaskDefinition";
@@ -55,7 +55,7 @@ describe("a release history: five releases, a rollback and a roll-forward", () =
             ["v4", "v3", []],
             ["v5", "v4", ["FEATURE_CHECKOUT"]],
         ]);
-        expect(v5.outputs.releaseChanges).toEqual({ added: ["FEATURE_CHECKOUT"], changed: [], removed: [] });
+        expect(v5.outputs.releaseChanges).toEqual({ added: ["FEATURE_CHECKOUT"], changed: [], removed: [], processes: [] });
         expect(new Set([v1, v2, v3, v4, v5].map((r) => r.outputs.releaseDigest)).size).toBe(5);
     });
 
@@ -81,7 +81,8 @@ describe("a release history: five releases, a rollback and a roll-forward", () =
         const [entry] = ledgerEntries(v3);
         expect(entry.inputs.name).toBe("/shop/dev/ledger/v3");
         const manifest = JSON.parse(entry.inputs.insecureValue);
-        expect(Object.keys(manifest).sort()).toEqual(["digest", "id", "image", "keys", "secretKeys"]);
+        expect(Object.keys(manifest).sort()).toEqual(["digest", "id", "image", "keys", "processes", "secretKeys"]);
+        expect(manifest.processes.web).toEqual({ command: ["node", "src/web.js"], port: 8080, healthCheckPath: "/healthz", healthCheckCommand: ["node", "src/healthcheck.js"], phase: "run" });
         expect(manifest.id).toBe("v3");
         expect(manifest.digest).toBe(v3.outputs.releaseDigest);
         expect(manifest.image).toMatch(/@sha256:[0-9a-f]{64}$/);
@@ -170,6 +171,38 @@ describe("a release history: five releases, a rollback and a roll-forward", () =
             expect(url.secretInputs).toEqual(["value"]);
             expect(run.named("shop-dev-db-instance").secretInputs).toContain("password");
         }
+    });
+});
+
+describe("process definitions belong to the release; sizes do not", () => {
+    const processes = readStackConfig("dev").config["twelve-factor:processes"] as Record<string, Record<string, unknown>>;
+
+    it("makes a new release for a new command, and a rollback runs the old command at today's size", async () => {
+        const first = await runStack({ stack: "dev" });
+        const changed = { ...processes, worker: { ...processes.worker, command: ["node", "src/worker.js", "--fast"] } };
+        const second = await runStack({ stack: "dev", ssm: ssmAfter(first), config: { processes: changed } });
+        expect(second.outputs).toMatchObject({ runningRelease: "v2", changedKeys: [], releaseChanges: { processes: ["worker"] } });
+        const bigger = { ...changed, worker: { ...changed.worker, cpu: 1024, memory: 2048, count: 4 } };
+        const rollback = await runStack({ stack: "dev", ssm: ssmAfter(second, ssmAfter(first)), config: { processes: bigger, release: { pin: "v1" } } });
+        const worker = rollback.named("shop-dev-worker-v1");
+        expect(JSON.parse(worker.inputs.containerDefinitions)[1].command).toEqual(["node", "src/worker.js"]);
+        expect(worker.inputs).toMatchObject({ cpu: "1024", memory: "2048" });
+        expect(rollback.named("shop-dev-worker").inputs.desiredCount).toBe(4);
+    });
+
+    it("keeps the release when only the formation changes", async () => {
+        const first = await runStack({ stack: "dev" });
+        const scaled = await runStack({ stack: "dev", ssm: ssmAfter(first), config: { processes: { ...processes, web: { ...processes.web, count: 3, cpu: 512, memory: 1024 } } } });
+        expect(scaled.outputs).toMatchObject({ runningRelease: "v1", newestRelease: "v1" });
+        expect(scaled.named("shop-dev-web").inputs.desiredCount).toBe(3);
+    });
+
+    it("refuses a pin whose processes today's config does not size, declaring nothing", async () => {
+        const first = await runStack({ stack: "dev" });
+        const { worker: _dropped, ...withoutWorker } = processes;
+        const { error, resources } = await runStackFailure({ stack: "dev", ssm: ssmAfter(first), config: { processes: withoutWorker, release: { pin: "v1" } } });
+        expect(error.message).toContain('twelve-factor:processes.worker: release v1 runs process "worker"');
+        expect(resources.filter((r) => r.custom)).toEqual([]);
     });
 });
 

@@ -3,8 +3,9 @@ import { repositoryArnOf } from "../components/build";
 import { globToRegex, isIgnored } from "../components/context-hash";
 import { fargateMemoryByCpu, isValidFargateSize } from "../components/fargate";
 import { diffKeys, hashValue, LedgerEntry, planRelease, releaseDigest, stableStringify } from "../components/ledger";
+import { releaseDefinitions, withFormation } from "../components/processes";
 
-const entry = (id: string, digest: string): LedgerEntry => ({ id, digest, image: `repo@sha256:${digest}`, keys: {}, secretKeys: [] });
+const entry = (id: string, digest: string): LedgerEntry => ({ id, digest, image: `repo@sha256:${digest}`, keys: {}, secretKeys: [], processes: {} });
 const ledger = [entry("v1", "d1"), entry("v2", "d2"), entry("v10", "d10")];
 
 describe("planRelease", () => {
@@ -38,11 +39,21 @@ describe("hashing", () => {
         expect(hashValue("x", false, "s")).toMatch(/^[0-9a-f]{16}$/);
     });
 
-    it("gives a different digest for a different image or value", () => {
-        const base = releaseDigest("image:a", { A: "1" });
-        expect(releaseDigest("image:b", { A: "1" })).not.toBe(base);
-        expect(releaseDigest("image:a", { A: "2" })).not.toBe(base);
-        expect(releaseDigest("image:a", { A: "1" })).toBe(base);
+    it("gives a different digest for a different image, value or process command", () => {
+        const web = { web: { command: ["node", "web.js"], healthCheckPath: "/healthz", phase: "run" as const } };
+        const base = releaseDigest("image:a", { A: "1" }, web);
+        expect(releaseDigest("image:b", { A: "1" }, web)).not.toBe(base);
+        expect(releaseDigest("image:a", { A: "2" }, web)).not.toBe(base);
+        expect(releaseDigest("image:a", { A: "1" }, { web: { ...web.web, command: ["node", "server.js"] } })).not.toBe(base);
+        expect(releaseDigest("image:a", { A: "1" }, web)).toBe(base);
+    });
+
+    it("sizes a release's processes by today's formation, and names a process today's config lacks", () => {
+        const formation = { web: { command: ["new"], cpu: 512, memory: 1024, count: 3, port: 8080, healthCheckPath: "/healthz", phase: "run" as const } };
+        const old = { web: { command: ["old"], port: 8080, healthCheckPath: "/health", phase: "run" as const }, cron: { command: ["cron"], healthCheckPath: "/healthz", phase: "run" as const } };
+        expect(() => withFormation("v3", old, formation)).toThrow('twelve-factor:processes.cron: release v3 runs process "cron"; expected its cpu, memory and count in config, got nothing');
+        expect(withFormation("v3", { web: old.web }, formation)).toEqual({ web: { command: ["old"], port: 8080, healthCheckPath: "/health", phase: "run", cpu: 512, memory: 1024, count: 3 } });
+        expect(releaseDefinitions(formation)).toEqual({ web: { command: ["new"], port: 8080, healthCheckPath: "/healthz", healthCheckCommand: undefined, phase: "run" } });
     });
 
     it("names added, changed and removed keys", () => {
