@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, statSync } from "fs";
+import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync } from "fs";
 import * as path from "path";
 import { sha256 } from "./ledger";
 
@@ -8,16 +8,18 @@ import { sha256 } from "./ledger";
  * shows no diff. Honours .dockerignore like Docker does for the common patterns.
  */
 export function contextHash(contextDir: string, dockerfile: string, platform: string): string {
-    const ignore = readIgnorePatterns(contextDir);
+    const ignore = readIgnorePatterns(contextDir, dockerfile);
     const files = listFiles(contextDir, "").filter((f) => !isIgnored(f, ignore));
-    const hash = sha256(
-        [`platform ${platform}`, `dockerfile ${dockerfile}`, ...files.map((f) => {
-            const full = path.join(contextDir, f);
-            const mode = (statSync(full).mode & 0o111) !== 0 ? "x" : "-";
-            return `${f} ${mode} ${sha256(readFileSync(full))}`;
-        })].join("\n"),
-    );
-    return hash;
+    // At least as sensitive as the Docker provider's own context digest (full permission bits,
+    // symlink targets, the Dockerfile even when ignored): whenever it would rebuild, the tag
+    // changes too, so a rebuild never pushes to an existing immutable tag.
+    const entries = files.map((f) => {
+        const full = path.join(contextDir, f);
+        const stat = lstatSync(full);
+        if (stat.isSymbolicLink()) return `${f} -> ${readlinkSync(full)}`;
+        return `${f} ${(stat.mode & 0o7777).toString(8)} ${sha256(readFileSync(full))}`;
+    });
+    return sha256([`platform ${platform}`, `dockerfile ${dockerfile} ${sha256(readFileSync(path.join(contextDir, dockerfile)))}`, ...entries].join("\n"));
 }
 
 function listFiles(root: string, rel: string): string[] {
@@ -26,7 +28,7 @@ function listFiles(root: string, rel: string): string[] {
     for (const e of entries) {
         const child = rel ? `${rel}/${e.name}` : e.name;
         if (e.isDirectory()) out.push(...listFiles(root, child));
-        else if (e.isFile()) out.push(child);
+        else if (e.isFile() || e.isSymbolicLink()) out.push(child);
     }
     return out;
 }
@@ -36,13 +38,12 @@ interface IgnorePattern {
     regex: RegExp;
 }
 
-function readIgnorePatterns(contextDir: string): IgnorePattern[] {
-    let text: string;
-    try {
-        text = readFileSync(path.join(contextDir, ".dockerignore"), "utf8");
-    } catch {
-        return [];
-    }
+function readIgnorePatterns(contextDir: string, dockerfile: string): IgnorePattern[] {
+    // Like Docker: <Dockerfile>.dockerignore, when present, replaces .dockerignore.
+    const candidates = [path.join(contextDir, `${dockerfile}.dockerignore`), path.join(contextDir, ".dockerignore")];
+    const file = candidates.find((c) => existsSync(c));
+    if (file === undefined) return [];
+    const text = readFileSync(file, "utf8");
     return text
         .split("\n")
         .map((l) => l.trim())

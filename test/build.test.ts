@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "fs";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -14,6 +14,7 @@ describe("building from source", () => {
     const write = (file: string, text: string) => writeFileSync(path.join(context, file), text);
     write("Dockerfile", "FROM node:20-bookworm-slim\nCOPY . /app\n");
     write("server.js", "console.log('v1')\n");
+    chmodSync(path.join(context, "server.js"), 0o644);
     write(".dockerignore", "notes.md\n");
     write("notes.md", "draft\n");
     afterAll(() => rmSync(context, { recursive: true, force: true }));
@@ -49,6 +50,13 @@ describe("building from source", () => {
         write("notes.md", "ignored by .dockerignore, so no rebuild\n");
         const ignored = await fromContext();
         expect(image(ignored).imageName).toBe(image(first).imageName);
+
+        // The Docker provider rebuilds when permission bits change: so must the tag.
+        chmodSync(path.join(context, "server.js"), 0o664);
+        const chmodded = await fromContext();
+        expect(image(chmodded).imageName).not.toBe(image(first).imageName);
+        chmodSync(path.join(context, "server.js"), 0o644);
+        expect(image(await fromContext()).imageName).toBe(image(first).imageName);
 
         write("server.js", "console.log('v2')\n");
         const changed = await fromContext();
