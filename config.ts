@@ -92,7 +92,7 @@ const existingSettings = z.strictObject({
 
 /** A PostgreSQL server run by a third party (or anyone), reached by URL. */
 const externalSettings = z.strictObject({
-    url: z.string().regex(/^postgres(ql)?:\/\/[^\s]+$/, "expected a postgres:// or postgresql:// URL"),
+    url: configValue.regex(/^postgres(ql)?:\/\/[^\s]+$/, "expected a postgres:// or postgresql:// URL"),
 });
 
 /**
@@ -153,7 +153,7 @@ export type StackConfig = Omit<ParsedConfig, "build" | "database"> & { stack: st
 export type ProcessConfig = z.infer<typeof processSchema>;
 export type NetworkConfig = StackConfig["network"];
 
-/** Config keys (top level) whose values Pulumi holds as secrets; errors never echo their values. */
+/** Config paths that hold secret values (and everything below them); errors never echo them. */
 const secretPaths = new Set(["secrets", "database.existing.password", "database.external.url"]);
 
 type Problem = { path: string; message: string };

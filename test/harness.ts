@@ -22,6 +22,8 @@ export interface Recorded {
     type: string;
     name: string;
     inputs: Inputs;
+    /** What the (mock) provider returned: inputs plus computed values such as `arn`. */
+    outputs: Inputs;
     /** Logical name of the parent resource (undefined for the stack's direct children). */
     parent?: string;
     parentType?: string;
@@ -232,6 +234,7 @@ async function evaluate(options: RunOptions): Promise<RunResult> {
     const serialized = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
 
     const mockInputs = new Map<string, Inputs>();
+    const mockOutputs = new Map<string, Inputs>();
     const pending: Promise<unknown>[] = [];
     await pulumi.runtime.setMocks({
         newResource(args) {
@@ -242,7 +245,9 @@ async function evaluate(options: RunOptions): Promise<RunResult> {
                 if (outputs === undefined) throw new Error(`Stack ${args.inputs.name} does not exist`);
                 return { id: String(args.inputs.name), state: { name: args.inputs.name, outputs, secretOutputNames: [] } };
             }
-            return { id: `${args.name}-id`, state: outputsFor(args.type, args.name, args.inputs, options.preview ?? false) };
+            const state = outputsFor(args.type, args.name, args.inputs, options.preview ?? false);
+            mockOutputs.set(`${args.type}::${args.name}`, state);
+            return { id: `${args.name}-id`, state };
         },
         call(args) {
             return invokeResult(args.token, args.inputs, options);
@@ -286,6 +291,7 @@ async function evaluate(options: RunOptions): Promise<RunResult> {
             type: s.type,
             name: s.name,
             inputs: unwrapSecrets(mockInputs.get(`${s.type}::${s.name}`) ?? {}) as Inputs,
+            outputs: unwrapSecrets(mockOutputs.get(`${s.type}::${s.name}`) ?? {}) as Inputs,
             parent: parent?.name,
             parentType: parent?.type,
             // Known only once the constructor has finished (CustomResource marks itself last).
