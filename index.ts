@@ -5,7 +5,7 @@ import { Build, repositoryArnOf, resolveImageSource } from "./components/build";
 import { checkExistingInstance, Database, type ExistingInstance } from "./components/database";
 import { findPinned, nextReleaseNumber, parseLedger, parsePointer } from "./components/ledger";
 import { childSuffixes, stackParameterPath, stackPrefix } from "./components/naming";
-import { Network } from "./components/network";
+import { checkAdoptedSubnets, Network } from "./components/network";
 import { Release, ledgerEntryName, type ReleaseValue } from "./components/release";
 import { releaseDefinitions, withFormation } from "./components/processes";
 import { Run } from "./components/run";
@@ -24,7 +24,7 @@ export = async () => {
     const [ledger, pointer, zones, promotedImage, existingInstance] = await Promise.all([
         readLedger(parameterPath),
         readPointer(parameterPath),
-        config.network.mode === "create" ? availabilityZones() : Promise.resolve([]),
+        config.network.mode === "create" ? availabilityZones() : adoptedSubnets(config.network),
         config.build.kind === "promote" ? imageOfStack(config.build.fromStack) : Promise.resolve(undefined),
         config.database.kind === "existing" ? existingDatabase(config.database.identifier, config.database.majorVersion) : Promise.resolve(undefined),
     ]);
@@ -136,6 +136,17 @@ async function readPointer(parameterPath: string) {
     const found = await aws.ssm.getParametersByPath({ path: parameterPath, recursive: false, withDecryption: false });
     const i = found.names.indexOf(`${parameterPath}/running`);
     return parsePointer(`${parameterPath}/running`, i < 0 ? undefined : found.values[i]);
+}
+
+/** Checks the adopted subnets; a created network needs no zones from here. */
+async function adoptedSubnets(network: Extract<StackConfig["network"], { mode: "existing" }>): Promise<string[]> {
+    const ids = [...new Set([...network.publicSubnetIds, ...network.privateSubnetIds])];
+    const subnets = await Promise.all(ids.map(async (id) => {
+        const found = await aws.ec2.getSubnet({ id });
+        return { id, vpcId: found.vpcId, availabilityZone: found.availabilityZone };
+    }));
+    checkAdoptedSubnets(network, subnets);
+    return [];
 }
 
 async function availabilityZones(): Promise<string[]> {

@@ -129,8 +129,9 @@ export function findPinned(ledger: LedgerEntry[], pin: string | undefined): Ledg
  * Decides the release ids for this run.
  * - The head is the newest ledger entry when its digest equals this run's digest; otherwise a
  *   new release `v<nextNumber>`: the number after the newest entry's, or later when a deploy
- *   that failed before writing its ledger entry left parameters under that id. A release is never modified: any change makes a new id, even one
- *   that restores an older release's content (that is a new release, as in Heroku).
+ *   that failed before writing its ledger entry left parameters under that id. A release is
+ *   never modified: any change makes a new id, even one that restores an older release's
+ *   content (that is a new release, as in Heroku).
  * - `pin` selects an earlier release to run (rollback); it must exist in the ledger.
  */
 export function planRelease(ledger: LedgerEntry[], digest: string, pin: string | undefined, pointer: RunningPointer | undefined, nextNumber = nextReleaseNumber(ledger)): ReleasePlan {

@@ -20,6 +20,28 @@ export function subnetCidrs(vpcCidr: string): { public: string[]; private: strin
     };
 }
 
+/** What the stack needs to know of a subnet it adopts. */
+export interface AdoptedSubnet {
+    id: string;
+    vpcId: string;
+    availabilityZone: string;
+}
+
+/**
+ * An adopted network must hold what a created one guarantees: every subnet in the named VPC,
+ * and each tier across two availability zones (ALBs and RDS subnet groups require it).
+ */
+export function checkAdoptedSubnets(config: Extract<NetworkConfig, { mode: "existing" }>, subnets: AdoptedSubnet[]): void {
+    const byId = new Map(subnets.map((s) => [s.id, s]));
+    for (const tier of ["publicSubnetIds", "privateSubnetIds"] as const) {
+        const found = config[tier].map((id) => byId.get(id)!);
+        const outside = found.filter((s) => s.vpcId !== config.vpcId).map((s) => s.id);
+        if (outside.length > 0) throw new Error(`twelve-factor:network.${tier}: expected subnets of ${config.vpcId}, got ${outside.join(", ")} from another VPC`);
+        const zones = new Set(found.map((s) => s.availabilityZone));
+        if (zones.size < 2) throw new Error(`twelve-factor:network.${tier}: expected subnets in two availability zones, got only ${[...zones].join(", ")}`);
+    }
+}
+
 /**
  * Where everything runs: public subnets hold only the load balancer and NAT; tasks and the
  * database sit in private subnets the internet cannot reach. Either creates a VPC across two

@@ -45,6 +45,8 @@ export interface RunOptions {
     ssm?: Record<string, string>;
     /** Outputs of other stacks, for StackReference (promotion). */
     stackOutputs?: Record<string, Record<string, unknown>>;
+    /** Existing subnets by id, for an adopted network. */
+    subnets?: Record<string, { vpcId: string; availabilityZone: string }>;
     /** Existing RDS instances by identifier, for the `existing` database kind. */
     rdsInstances?: Record<string, { engine: string; engineVersion: string; address: string; port: number }>;
     /** Hand secrets to the program as plain config, as if set without --secret. */
@@ -175,6 +177,11 @@ function invokeResult(token: string, args: Inputs, options: RunOptions): Inputs 
             return { id: "aws", partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
         case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
             return { id: accountId, userName: "AWS", password: "ecr-token", authorizationToken: "QVdTOmVjci10b2tlbg==", proxyEndpoint: `https://${accountId}.dkr.ecr.${region}.amazonaws.com` };
+        case "aws:ec2/getSubnet:getSubnet": {
+            const found = options.subnets?.[String(args.id)];
+            if (!found) throw new Error(`InvalidSubnetID.NotFound: ${args.id}`);
+            return { id: args.id, ...found };
+        }
         case "aws:rds/getInstance:getInstance": {
             const found = options.rdsInstances?.[String(args.dbInstanceIdentifier)];
             if (!found) throw new Error(`DBInstanceNotFound: ${args.dbInstanceIdentifier}`);

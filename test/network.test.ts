@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { subnetCidrs } from "../components/network";
-import { RunResult, runStack } from "./harness";
+import { RunResult, runStack, runStackFailure } from "./harness";
 
 const devImage = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop-dev-build-repo-1a2b3c4@sha256:${"a".repeat(64)}`;
 const routesOf = (run: RunResult, name: string) => run.named(name).inputs.routes;
@@ -30,9 +30,25 @@ describe("a created network", () => {
 });
 
 describe("an existing network", () => {
+    const network = { mode: "existing", vpcId: "vpc-0123456789abcdef0", publicSubnetIds: ["subnet-0a000001", "subnet-0a000002"], privateSubnetIds: ["subnet-0b000001", "subnet-0b000002"] };
+    const subnets = {
+        "subnet-0a000001": { vpcId: network.vpcId, availabilityZone: "eu-west-1a" },
+        "subnet-0a000002": { vpcId: network.vpcId, availabilityZone: "eu-west-1b" },
+        "subnet-0b000001": { vpcId: network.vpcId, availabilityZone: "eu-west-1a" },
+        "subnet-0b000002": { vpcId: network.vpcId, availabilityZone: "eu-west-1b" },
+    };
+
+    it.each([
+        ["private subnets in one zone", { "subnet-0b000002": { vpcId: network.vpcId, availabilityZone: "eu-west-1a" } }, "twelve-factor:network.privateSubnetIds: expected subnets in two availability zones, got only eu-west-1a"],
+        ["a subnet of another VPC", { "subnet-0a000002": { vpcId: "vpc-0fedcba9876543210", availabilityZone: "eu-west-1b" } }, "twelve-factor:network.publicSubnetIds: expected subnets of vpc-0123456789abcdef0, got subnet-0a000002 from another VPC"],
+    ])("is refused with %s, before anything is declared", async (_, patch, message) => {
+        const { error, resources } = await runStackFailure({ stack: "dev", config: { network }, subnets: { ...subnets, ...patch } });
+        expect(error.message).toBe(message);
+        expect(resources.filter((r) => r.custom)).toEqual([]);
+    });
+
     it("is adopted as configured: no VPC, subnets or NAT declared", async () => {
-        const network = { mode: "existing", vpcId: "vpc-0123456789abcdef0", publicSubnetIds: ["subnet-0a000001", "subnet-0a000002"], privateSubnetIds: ["subnet-0b000001", "subnet-0b000002"] };
-        const run = await runStack({ stack: "dev", config: { network } });
+        const run = await runStack({ stack: "dev", config: { network }, subnets });
         for (const type of ["aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/natGateway:NatGateway"]) expect(run.ofType(type)).toEqual([]);
         expect(run.named("shop-dev-net-tasks-sg").inputs.vpcId).toBe("vpc-0123456789abcdef0");
         expect(run.named("shop-dev-alb").inputs.subnets).toEqual(network.publicSubnetIds);
