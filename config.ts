@@ -1,7 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { describeMemoryFor, fargateCpus, isFargateCpu, isValidFargateSize } from "./components/fargate";
+import { stableStringify } from "./components/ledger";
 import { maxPrefixLength, stackPrefix } from "./components/naming";
+import { releaseDefinitions } from "./components/processes";
 
 /** The Pulumi project name: the namespace of every stack config key. */
 export const projectName = "twelve-factor";
@@ -216,6 +218,10 @@ function crossFieldProblems(c: ParsedConfig, stack: string): Problem[] {
     if (db.kind === "external" && db.external === undefined) {
         add("database.external.url", "expected the server's URL for kind external: run pulumi config set --secret --path database.external.url <postgresql://…>, got nothing");
     }
+    const ledgerBytes = estimatedLedgerEntryBytes(c);
+    if (ledgerBytes > maxLedgerEntryBytes) {
+        add("env", `expected a release whose ledger entry fits SSM's ${maxLedgerEntryBytes}-byte advanced tier, got about ${ledgerBytes} bytes (${Object.keys(c.env).length + c.secretKeys.length} keys): use fewer, or build settings that rarely change into the image`);
+    }
     if (!(logRetentionDays as readonly number[]).includes(c.logRetentionDays)) {
         add("logRetentionDays", `expected one of ${logRetentionDays.join(", ")}, got ${c.logRetentionDays}`);
     }
@@ -244,6 +250,22 @@ function describeIssue(issue: z.core.$ZodIssue, raw: Record<string, unknown>): P
     }
     const message = issue.message.replace(/^Invalid input: /, "");
     return [{ path: path || "(root)", message: `${message}; given ${shown(path, valueAt(raw, issue.path))}` }];
+}
+
+/** SSM's advanced tier: the largest parameter value, and so the largest ledger entry. */
+const maxLedgerEntryBytes = 8192;
+
+/** The size of this config's ledger entry, with room for the longest digest, id and image. */
+function estimatedLedgerEntryBytes(c: ParsedConfig): number {
+    const keys = [...Object.keys(c.env), ...c.secretKeys, ...reservedKeys];
+    return Buffer.byteLength(stableStringify({
+        digest: "0".repeat(64),
+        id: "v999999",
+        image: "0".repeat(300),
+        keys: Object.fromEntries(keys.map((k) => [k, "0".repeat(16)])),
+        processes: releaseDefinitions(c.processes),
+        secretKeys: [...c.secretKeys, ...reservedKeys],
+    }));
 }
 
 function isSecretPath(path: string): boolean {
