@@ -89,7 +89,7 @@ export class Release extends pulumi.ComponentResource {
         const previous = args.ledger.find((e) => e.id === plan.previousId);
         this.changes = diffKeys(previous?.keys ?? {}, running.keys);
         const definitions = (entry: { processes: LedgerEntry["processes"] } | undefined) =>
-            Object.fromEntries(Object.entries(entry?.processes ?? {}).map(([process, p]) => [process, stableStringify(p)]));
+            Object.fromEntries(Object.entries(entry?.processes ?? {}).map(([processName, p]) => [processName, stableStringify(p)]));
         const { added, changed, removed } = diffKeys(definitions(previous), definitions(running));
         this.changedProcesses = [...added, ...changed, ...removed].sort();
         this.image = plan.pinned ? pulumi.output(plan.pinned.image) : pulumi.output(args.image);
