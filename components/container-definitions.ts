@@ -5,7 +5,7 @@ import type { ContainerSecret } from "./release";
 export const scratchVolume = { name: "tmp", containerPath: "/tmp" } as const;
 
 /** Seconds ECS waits after SIGTERM before SIGKILL; the app drains within it. */
-export const stopTimeoutSeconds = 30;
+const stopTimeoutSeconds = 30;
 
 export interface ContainerInputs {
     image: string;
@@ -16,7 +16,7 @@ export interface ContainerInputs {
 }
 
 /** One container of a process, as ECS expects it in `containerDefinitions`. */
-export function container(processName: string, spec: ProcessConfig, inputs: ContainerInputs, essential: boolean) {
+function container(processName: string, spec: ProcessConfig, inputs: ContainerInputs, essential: boolean) {
     return {
         name: processName,
         image: inputs.image,

@@ -41,7 +41,7 @@ export interface ReleasePlan {
     previousId?: string;
 }
 
-export const releaseIdPattern = /^v([1-9][0-9]*)$/;
+const releaseIdPattern = /^v([1-9][0-9]*)$/;
 
 export function releaseNumber(id: string): number {
     const m = releaseIdPattern.exec(id);
