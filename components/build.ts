@@ -35,6 +35,8 @@ export function resolveImageSource(build: BuildSource, projectRoot: string, prom
             repositoryArnOf(promotedImage);
             return { kind: "image", image: promotedImage, platform: build.platform };
         case "image":
+            // Pull rights are scoped to an ECR repository: refuse any other registry up front.
+            repositoryArnOf(build.image);
             return { kind: "image", image: build.image, platform: build.platform };
     }
 }

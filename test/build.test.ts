@@ -92,6 +92,12 @@ describe("promotion without rebuilding", () => {
         expect(webImages(run)).toEqual([devImage, devImage]);
     });
 
+    it("refuses, declaring nothing, an image outside ECR (pull rights are scoped to a repository)", async () => {
+        const { error, resources } = await runStackFailure({ stack: "dev", config: { build: { image: `ghcr.io/acme/shop@sha256:${"f".repeat(64)}` } } });
+        expect(error.message).toContain("twelve-factor:build: expected an ECR image pinned by digest");
+        expect(resources.filter((r) => r.custom)).toEqual([]);
+    });
+
     it("fails clearly when the source stack has no image yet", async () => {
         const { error } = await runStackFailure({ stack: "prod", stackOutputs: { dev: {} } });
         expect(error.message).toBe("twelve-factor:build.promoteFrom: stack \"dev\" exports no image");
