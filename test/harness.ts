@@ -1,22 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
-import { createHash } from "crypto";
-import { readFileSync } from "fs";
-import * as yaml from "js-yaml";
-import * as path from "path";
+import { accountId, invokeResult, outputsFor, region, type AccountState, type Inputs } from "./support/account";
+import { engineConfig, type ConfigOverrides, fakeSecret, project, projectRoot, readStackConfig } from "./support/stack-config";
 
 /**
- * Runs the real program (index.ts) under Pulumi's mocks with a real Pulumi.<stack>.yaml and
- * records what AWS would receive: every registered resource with its resolved inputs, its
- * parent and the options that matter (retainOnDelete, protect, dependsOn).
+ * Evaluates the real program (index.ts) under Pulumi's mocks with a real Pulumi.<stack>.yaml
+ * against the simulated account, and records what AWS would receive: every registered
+ * resource with its resolved inputs, its parent and the options that matter
+ * (retainOnDelete, protect, dependsOn).
  */
 
-export const projectRoot = path.resolve(__dirname, "..");
-export const project = "twelve-factor";
-export const accountId = "123456789012";
-export const region = "eu-west-1";
-
-/** Provider inputs are untyped JSON; tests index into them freely. */
-export type Inputs = Record<string, any>;
+export { accountId, fakeSecret, project, projectRoot, readStackConfig, region, type Inputs };
 
 export interface Recorded {
     type: string;
@@ -35,22 +28,9 @@ export interface Recorded {
     secretInputs: string[];
 }
 
-export interface RunOptions {
-    stack: string;
-    /** Config overrides by key (`app`, `database`, `aws:region`); `undefined` removes a key. */
-    config?: Record<string, unknown>;
-    /** Values for `secrets`; default: a fake value for each name in secretKeys. */
-    secrets?: Record<string, string>;
-    /** SSM parameters that already exist in the account (ledger entries, running pointer). */
-    ssm?: Record<string, string>;
+export interface RunOptions extends AccountState, ConfigOverrides {
     /** Outputs of other stacks, for StackReference (promotion). */
     stackOutputs?: Record<string, Record<string, unknown>>;
-    /** Existing subnets by id, for an adopted network. */
-    subnets?: Record<string, { vpcId: string; availabilityZone: string }>;
-    /** Existing RDS instances by identifier, for the `existing` database kind. */
-    rdsInstances?: Record<string, { engine: string; engineVersion: string; address: string; port: number }>;
-    /** Hand secrets to the program as plain config, as if set without --secret. */
-    plaintextConfig?: boolean;
     /** Preview mode: computed outputs (ARNs, digests, endpoints) are unknown. */
     preview?: boolean;
 }
@@ -62,133 +42,6 @@ export interface RunResult {
     outputs: Record<string, unknown>;
     ofType(type: string): Recorded[];
     named(name: string): Recorded;
-}
-
-/** Pulumi.yaml defaults + Pulumi.<stack>.yaml, as the engine hands them to the program. */
-export function readStackConfig(stack: string): { config: Record<string, unknown>; secretKeys: string[] } {
-    const projectFile = yaml.load(readFileSync(path.join(projectRoot, "Pulumi.yaml"), "utf8")) as { config?: Record<string, { default?: unknown }> };
-    const stackFile = yaml.load(readFileSync(path.join(projectRoot, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> };
-    const config: Record<string, unknown> = {};
-    const secretKeys: string[] = [];
-    for (const [key, decl] of Object.entries(projectFile.config ?? {})) {
-        const full = `${project}:${key}`;
-        if (decl.default !== undefined) config[full] = decl.default;
-        // The engine refuses to run a stack that lacks a declared key without a default.
-        else if (!(full in (stackFile.config ?? {}))) throw new Error(`Stack '${stack}' is missing configuration value '${key}' (declared in Pulumi.yaml without a default)`);
-    }
-    for (const [key, value] of Object.entries(stackFile.config ?? {})) {
-        const { value: plain, secret } = replaceSecure(value, key);
-        config[key] = plain;
-        if (secret) secretKeys.push(key);
-    }
-    return { config, secretKeys };
-}
-
-/** `secure:` leaves become fake plain values; the key is then a secret, as Pulumi marks it. */
-function replaceSecure(value: unknown, pathSoFar: string): { value: unknown; secret: boolean } {
-    if (value !== null && typeof value === "object" && !Array.isArray(value)) {
-        const obj = value as Record<string, unknown>;
-        if (Object.keys(obj).length === 1 && typeof obj.secure === "string") return { value: `fake-secret-${pathSoFar}`, secret: true };
-        let secret = false;
-        const out: Record<string, unknown> = {};
-        for (const [k, v] of Object.entries(obj)) {
-            const r = replaceSecure(v, `${pathSoFar}.${k}`);
-            out[k] = r.value;
-            secret ||= r.secret;
-        }
-        return { value: out, secret };
-    }
-    return { value, secret: false };
-}
-
-export function fakeSecret(key: string): string {
-    return `fake-${key.toLowerCase()}-${createHash("sha256").update(key).digest("hex").slice(0, 24)}`;
-}
-
-function digestOf(text: string): string {
-    return createHash("sha256").update(text).digest("hex");
-}
-
-/** Realistic provider outputs for the resources this program declares. */
-function outputsFor(type: string, name: string, inputs: Inputs, preview: boolean): Inputs {
-    const arnBase = `arn:aws:${type.split(":")[1].split("/")[0]}:${region}:${accountId}`;
-    const computed: Inputs = { arn: `${arnBase}:${name}`, id: `${name}-id` };
-    switch (type) {
-        case "aws:ecr/repository:Repository":
-            Object.assign(computed, { arn: `arn:aws:ecr:${region}:${accountId}:repository/${name}`, name, registryId: accountId, repositoryUrl: `${accountId}.dkr.ecr.${region}.amazonaws.com/${name}` });
-            break;
-        case "docker:index/image:Image": {
-            const repo = String(inputs.imageName).replace(/:[^:/]+$/, "");
-            computed.repoDigest = `${repo}@sha256:${digestOf(String(inputs.imageName))}`;
-            break;
-        }
-        case "aws:ecs/taskDefinition:TaskDefinition":
-        {
-            // A revision number that follows the content, so equal task definitions get equal ARNs.
-            const revision = parseInt(digestOf(String(inputs.containerDefinitions)).slice(0, 4), 16);
-            Object.assign(computed, { arn: `arn:aws:ecs:${region}:${accountId}:task-definition/${inputs.family}:${revision}`, revision });
-        }
-            break;
-        case "aws:iam/role:Role":
-            Object.assign(computed, { arn: `arn:aws:iam::${accountId}:role/${name}`, name });
-            break;
-        case "aws:cloudwatch/logGroup:LogGroup":
-            computed.arn = `arn:aws:logs:${region}:${accountId}:log-group:${inputs.name}`;
-            break;
-        case "aws:lb/loadBalancer:LoadBalancer":
-            Object.assign(computed, { arn: `arn:aws:elasticloadbalancing:${region}:${accountId}:loadbalancer/app/${name}/0123456789abcdef`, dnsName: `${name}-1234567890.${region}.elb.amazonaws.com` });
-            break;
-        case "aws:lb/targetGroup:TargetGroup":
-            computed.arn = `arn:aws:elasticloadbalancing:${region}:${accountId}:targetgroup/${name}/0123456789abcdef`;
-            break;
-        case "aws:rds/instance:Instance":
-            Object.assign(computed, { address: `${inputs.identifier}.c0ffee123456.${region}.rds.amazonaws.com`, port: 5432 });
-            break;
-        case "aws:rds/subnetGroup:SubnetGroup":
-            computed.name = `${name}-abc1234`;
-            break;
-        case "random:index/randomPassword:RandomPassword":
-            computed.result = `Pw${digestOf(name).slice(0, 38)}`;
-            break;
-        case "aws:ssm/parameter:Parameter":
-            computed.arn = `arn:aws:ssm:${region}:${accountId}:parameter${inputs.name}`;
-            break;
-        case "aws:ecs/cluster:Cluster":
-            Object.assign(computed, { arn: `arn:aws:ecs:${region}:${accountId}:cluster/${name}`, name });
-            break;
-    }
-    // In a preview, what the provider computes is unknown; inputs are known.
-    return preview ? { ...inputs } : { ...inputs, ...computed };
-}
-
-/** The AWS data sources the program reads, answered from the test's simulated account. */
-function invokeResult(token: string, args: Inputs, options: RunOptions): Inputs {
-    switch (token) {
-        case "aws:ssm/getParametersByPath:getParametersByPath": {
-            const prefix = `${String(args.path).replace(/\/$/, "")}/`;
-            const names = Object.keys(options.ssm ?? {}).filter((n) => n.startsWith(prefix) && (args.recursive || !n.slice(prefix.length).includes("/"))).sort();
-            return { id: args.path, path: args.path, names, values: names.map((n) => options.ssm![n]), types: names.map(() => "String"), arns: names.map((n) => `arn:aws:ssm:${region}:${accountId}:parameter${n}`) };
-        }
-        case "aws:index/getAvailabilityZones:getAvailabilityZones":
-            return { id: region, names: [`${region}c`, `${region}a`, `${region}b`], zoneIds: ["euw1-az3", "euw1-az1", "euw1-az2"], groupNames: [region] };
-        case "aws:index/getCallerIdentity:getCallerIdentity":
-            return { id: accountId, accountId, arn: `arn:aws:iam::${accountId}:user/deployer`, userId: "AIDEXAMPLE" };
-        case "aws:index/getPartition:getPartition":
-            return { id: "aws", partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
-        case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
-            return { id: accountId, userName: "AWS", password: "ecr-token", authorizationToken: "QVdTOmVjci10b2tlbg==", proxyEndpoint: `https://${accountId}.dkr.ecr.${region}.amazonaws.com` };
-        case "aws:ec2/getSubnet:getSubnet": {
-            const found = options.subnets?.[String(args.id)];
-            if (!found) throw new Error(`InvalidSubnetID.NotFound: ${args.id}`);
-            return { id: args.id, ...found };
-        }
-        case "aws:rds/getInstance:getInstance": {
-            const found = options.rdsInstances?.[String(args.dbInstanceIdentifier)];
-            if (!found) throw new Error(`DBInstanceNotFound: ${args.dbInstanceIdentifier}`);
-            return { id: args.dbInstanceIdentifier, ...found };
-        }
-    }
-    throw new Error(`The test account does not answer ${token}`);
 }
 
 /** Resolves Outputs (and nested Outputs) to plain values; unknown values become undefined. */
@@ -224,21 +77,7 @@ export async function runStackFailure(options: RunOptions): Promise<{ error: Err
 
 /** Each test file runs in its own process (forks pool); runs in one file are sequential. */
 async function evaluate(options: RunOptions): Promise<RunResult> {
-    const { config, secretKeys } = readStackConfig(options.stack);
-    for (const [key, value] of Object.entries(options.config ?? {})) {
-        const full = key.includes(":") ? key : `${project}:${key}`;
-        if (value === undefined) delete config[full];
-        else config[full] = value;
-        // `pulumi config set --secret --path database.external.url …` marks the whole key secret.
-        if (full === `${project}:database` && options.plaintextConfig !== true && /"(password|url)"/.test(JSON.stringify(value))) secretKeys.push(full);
-    }
-    const declared = config[`${project}:secretKeys`];
-    const secrets = options.secrets ?? Object.fromEntries((Array.isArray(declared) ? declared : []).map((k: string) => [k, fakeSecret(k)]));
-    if (Object.keys(secrets).length > 0) {
-        config[`${project}:secrets`] = secrets;
-        if (options.plaintextConfig !== true) secretKeys.push(`${project}:secrets`);
-    }
-    const serialized = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+    const { config: serialized, secretKeys } = engineConfig(options);
 
     const mockInputs = new Map<string, Inputs>();
     const mockOutputs = new Map<string, Inputs>();

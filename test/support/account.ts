@@ -1,0 +1,109 @@
+import { createHash } from "crypto";
+
+/**
+ * The simulated AWS account the tests evaluate the program against: realistic provider
+ * outputs for what the program declares, and answers to the data sources it reads.
+ */
+
+export const accountId = "123456789012";
+export const region = "eu-west-1";
+
+/** Provider inputs are untyped JSON; tests index into them freely. */
+export type Inputs = Record<string, any>;
+
+/** What exists in the account before an evaluation. */
+export interface AccountState {
+    /** SSM parameters that already exist in the account (ledger entries, running pointer). */
+    ssm?: Record<string, string>;
+    /** Existing subnets by id, for an adopted network. */
+    subnets?: Record<string, { vpcId: string; availabilityZone: string }>;
+    /** Existing RDS instances by identifier, for the `existing` database kind. */
+    rdsInstances?: Record<string, { engine: string; engineVersion: string; address: string; port: number }>;
+}
+
+function digestOf(text: string): string {
+    return createHash("sha256").update(text).digest("hex");
+}
+
+/** Realistic provider outputs for the resources this program declares. */
+export function outputsFor(type: string, name: string, inputs: Inputs, preview: boolean): Inputs {
+    const arnBase = `arn:aws:${type.split(":")[1].split("/")[0]}:${region}:${accountId}`;
+    const computed: Inputs = { arn: `${arnBase}:${name}`, id: `${name}-id` };
+    switch (type) {
+        case "aws:ecr/repository:Repository":
+            Object.assign(computed, { arn: `arn:aws:ecr:${region}:${accountId}:repository/${name}`, name, registryId: accountId, repositoryUrl: `${accountId}.dkr.ecr.${region}.amazonaws.com/${name}` });
+            break;
+        case "docker:index/image:Image": {
+            const repo = String(inputs.imageName).replace(/:[^:/]+$/, "");
+            computed.repoDigest = `${repo}@sha256:${digestOf(String(inputs.imageName))}`;
+            break;
+        }
+        case "aws:ecs/taskDefinition:TaskDefinition":
+        {
+            // A revision number that follows the content, so equal task definitions get equal ARNs.
+            const revision = parseInt(digestOf(String(inputs.containerDefinitions)).slice(0, 4), 16);
+            Object.assign(computed, { arn: `arn:aws:ecs:${region}:${accountId}:task-definition/${inputs.family}:${revision}`, revision });
+        }
+            break;
+        case "aws:iam/role:Role":
+            Object.assign(computed, { arn: `arn:aws:iam::${accountId}:role/${name}`, name });
+            break;
+        case "aws:cloudwatch/logGroup:LogGroup":
+            computed.arn = `arn:aws:logs:${region}:${accountId}:log-group:${inputs.name}`;
+            break;
+        case "aws:lb/loadBalancer:LoadBalancer":
+            Object.assign(computed, { arn: `arn:aws:elasticloadbalancing:${region}:${accountId}:loadbalancer/app/${name}/0123456789abcdef`, dnsName: `${name}-1234567890.${region}.elb.amazonaws.com` });
+            break;
+        case "aws:lb/targetGroup:TargetGroup":
+            computed.arn = `arn:aws:elasticloadbalancing:${region}:${accountId}:targetgroup/${name}/0123456789abcdef`;
+            break;
+        case "aws:rds/instance:Instance":
+            Object.assign(computed, { address: `${inputs.identifier}.c0ffee123456.${region}.rds.amazonaws.com`, port: 5432 });
+            break;
+        case "aws:rds/subnetGroup:SubnetGroup":
+            computed.name = `${name}-abc1234`;
+            break;
+        case "random:index/randomPassword:RandomPassword":
+            computed.result = `Pw${digestOf(name).slice(0, 38)}`;
+            break;
+        case "aws:ssm/parameter:Parameter":
+            computed.arn = `arn:aws:ssm:${region}:${accountId}:parameter${inputs.name}`;
+            break;
+        case "aws:ecs/cluster:Cluster":
+            Object.assign(computed, { arn: `arn:aws:ecs:${region}:${accountId}:cluster/${name}`, name });
+            break;
+    }
+    // In a preview, what the provider computes is unknown; inputs are known.
+    return preview ? { ...inputs } : { ...inputs, ...computed };
+}
+
+/** The AWS data sources the program reads, answered from the test's simulated account. */
+export function invokeResult(token: string, args: Inputs, options: AccountState): Inputs {
+    switch (token) {
+        case "aws:ssm/getParametersByPath:getParametersByPath": {
+            const prefix = `${String(args.path).replace(/\/$/, "")}/`;
+            const names = Object.keys(options.ssm ?? {}).filter((n) => n.startsWith(prefix) && (args.recursive || !n.slice(prefix.length).includes("/"))).sort();
+            return { id: args.path, path: args.path, names, values: names.map((n) => options.ssm![n]), types: names.map(() => "String"), arns: names.map((n) => `arn:aws:ssm:${region}:${accountId}:parameter${n}`) };
+        }
+        case "aws:index/getAvailabilityZones:getAvailabilityZones":
+            return { id: region, names: [`${region}c`, `${region}a`, `${region}b`], zoneIds: ["euw1-az3", "euw1-az1", "euw1-az2"], groupNames: [region] };
+        case "aws:index/getCallerIdentity:getCallerIdentity":
+            return { id: accountId, accountId, arn: `arn:aws:iam::${accountId}:user/deployer`, userId: "AIDEXAMPLE" };
+        case "aws:index/getPartition:getPartition":
+            return { id: "aws", partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" };
+        case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+            return { id: accountId, userName: "AWS", password: "ecr-token", authorizationToken: "QVdTOmVjci10b2tlbg==", proxyEndpoint: `https://${accountId}.dkr.ecr.${region}.amazonaws.com` };
+        case "aws:ec2/getSubnet:getSubnet": {
+            const found = options.subnets?.[String(args.id)];
+            if (!found) throw new Error(`InvalidSubnetID.NotFound: ${args.id}`);
+            return { id: args.id, ...found };
+        }
+        case "aws:rds/getInstance:getInstance": {
+            const found = options.rdsInstances?.[String(args.dbInstanceIdentifier)];
+            if (!found) throw new Error(`DBInstanceNotFound: ${args.dbInstanceIdentifier}`);
+            return { id: args.dbInstanceIdentifier, ...found };
+        }
+    }
+    throw new Error(`The test account does not answer ${token}`);
+}
+
