@@ -26,4 +26,10 @@ module.exports = [
         name: 'jobs_processed_by',
         sql: `ALTER TABLE jobs ADD COLUMN processed_by text;`,
     },
+    {
+        id: 3,
+        name: 'jobs_started_at',
+        // When the worker claimed the job, by the database's clock, like finished_at.
+        sql: `ALTER TABLE jobs ADD COLUMN started_at timestamptz;`,
+    },
 ];

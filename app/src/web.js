@@ -19,7 +19,7 @@ const pool = createPool({ databaseUrl: config.databaseUrl, max: config.poolMax, 
 const MAX_BODY_BYTES = 1024 * 1024;
 const MAX_WAIT_MS = 20000;
 const HEALTH_QUERY_TIMEOUT_MS = 2000;
-const JOB_COLUMNS = 'id, kind, status, input, result, error, created_at, finished_at';
+const JOB_COLUMNS = 'id, kind, status, input, result, error, created_at, started_at, finished_at';
 
 let draining = false;
 
@@ -75,6 +75,7 @@ function jobView(row) {
         result: row.result,
         error: row.error,
         created_at: row.created_at,
+        started_at: row.started_at,
         finished_at: row.finished_at,
     };
 }

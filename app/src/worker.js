@@ -41,8 +41,10 @@ async function processOne(loop) {
     let broken;
     try {
         await client.query('BEGIN');
+        // started_at is read from the database's clock at the claim and written with the result,
+        // so it belongs to the attempt that finished the job (as text: no precision lost).
         const { rows } = await client.query(
-            `SELECT id, kind, input FROM jobs
+            `SELECT id, kind, input, clock_timestamp()::text AS started_at FROM jobs
               WHERE status = 'queued'
               ORDER BY id
               FOR UPDATE SKIP LOCKED
@@ -56,11 +58,13 @@ async function processOne(loop) {
         const started = Date.now();
         log.info('job started', { job_id: String(job.id), kind: job.kind, loop });
         let outcome;
+        // finished_at uses clock_timestamp(): now() is the time the transaction began, which
+        // for a job claimed and finished in one transaction is (nearly) its start time.
         try {
             const result = await runJob(job.kind, job.input);
             await client.query(
-                `UPDATE jobs SET status = 'done', result = $2, finished_at = now(), processed_by = $3 WHERE id = $1`,
-                [job.id, JSON.stringify(result), workerId],
+                `UPDATE jobs SET status = 'done', result = $2, started_at = $4, finished_at = clock_timestamp(), processed_by = $3 WHERE id = $1`,
+                [job.id, JSON.stringify(result), workerId, job.started_at],
             );
             outcome = 'done';
         } catch (err) {
@@ -68,8 +72,8 @@ async function processOne(loop) {
             // errors) rolls back below so that the job is retried.
             if (!(err instanceof InvalidJobError)) throw err;
             await client.query(
-                `UPDATE jobs SET status = 'failed', error = $2, finished_at = now(), processed_by = $3 WHERE id = $1`,
-                [job.id, err.message, workerId],
+                `UPDATE jobs SET status = 'failed', error = $2, started_at = $4, finished_at = clock_timestamp(), processed_by = $3 WHERE id = $1`,
+                [job.id, err.message, workerId, job.started_at],
             );
             outcome = 'failed';
         }

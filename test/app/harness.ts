@@ -206,5 +206,6 @@ export interface Job {
     result: Record<string, unknown> | null;
     error: string | null;
     created_at: string;
+    started_at: string | null;
     finished_at: string | null;
 }

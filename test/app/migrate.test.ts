@@ -4,6 +4,7 @@ import { startPostgres, type PostgresServer } from "../support/postgres";
 import { runApp, startApp } from "./harness";
 
 let pg: PostgresServer;
+const MIGRATIONS = 3;
 
 beforeAll(async () => {
     pg = await startPostgres();
@@ -31,15 +32,15 @@ describe("migrate (node src/migrate.js)", () => {
         expect(first.output).toBe(first.logs.map((l) => JSON.stringify(l)).join("\n") + "\n");
         expect(first.code).toBe(0);
         const applied = first.logs.filter((l) => l.msg === "migration applied").map((l) => l.migration);
-        expect(applied).toEqual(["1_create_jobs", "2_jobs_processed_by"]);
+        expect(applied).toEqual(["1_create_jobs", "2_jobs_processed_by", "3_jobs_started_at"]);
 
         const second = await runApp("migrate", { DATABASE_URL: url });
         expect(second.code).toBe(0);
         expect(second.logs.filter((l) => l.msg === "migration applied")).toEqual([]);
-        expect(second.logs.at(-1)).toMatchObject({ msg: "migrations complete", applied: 0, total: 2 });
+        expect(second.logs.at(-1)).toMatchObject({ msg: "migrations complete", applied: 0, total: MIGRATIONS });
 
         const rows = await query<{ id: number }>(url, "SELECT id FROM schema_migrations ORDER BY id");
-        expect(rows.map((r) => r.id)).toEqual([1, 2]);
+        expect(rows.map((r) => r.id)).toEqual([1, 2, 3]);
         const columns = await query<{ column_name: string }>(url, "SELECT column_name FROM information_schema.columns WHERE table_name = 'jobs' ORDER BY column_name");
         expect(columns.map((c) => c.column_name)).toContain("processed_by");
         for (const r of [first, second]) expect(r.output).not.toContain(pg.password);
@@ -52,9 +53,9 @@ describe("migrate (node src/migrate.js)", () => {
         for (const r of runs) expect(r.code, r.output).toBe(0);
         // Exactly one run did the work; the others waited for the lock and found nothing to do.
         const appliedCounts = runs.map((r) => r.logs.find((l) => l.msg === "migrations complete")?.applied);
-        expect(appliedCounts.sort()).toEqual([0, 0, 0, 0, 2]);
+        expect(appliedCounts.sort()).toEqual([0, 0, 0, 0, MIGRATIONS]);
         const rows = await query<{ n: string }>(url, "SELECT count(*) AS n FROM schema_migrations");
-        expect(rows[0].n).toBe("2");
+        expect(rows[0].n).toBe(String(MIGRATIONS));
     });
 
     it("waits for a migration holding the lock, and stops at once on SIGTERM", async () => {
@@ -75,7 +76,7 @@ describe("migrate (node src/migrate.js)", () => {
         }
         // Nothing was applied, and the next run completes.
         const next = await runApp("migrate", { DATABASE_URL: url });
-        expect(next.logs.at(-1)).toMatchObject({ msg: "migrations complete", applied: 2 });
+        expect(next.logs.at(-1)).toMatchObject({ msg: "migrations complete", applied: MIGRATIONS });
     });
 
     it("fails with exit 1 and a logged reason when the database is unreachable", async () => {

@@ -109,6 +109,32 @@ describe("worker (node src/worker.js)", () => {
         expect(order.at(-1)).toBe("stopped");
     });
 
+    it("records finished_at when the job finished, not when its transaction began", async () => {
+        const id = await enqueue("pbkdf2", SLOW);
+        const w = worker();
+        await w.waitForLog((l) => l.msg === "job started" && l.job_id === id);
+        // While the worker computes, a SHARE lock on the table makes its UPDATE wait: the job's
+        // transaction then lasts at least HOLD_MS, on any CPU.
+        const HOLD_MS = 1200;
+        const blocker = await db.connect();
+        try {
+            await blocker.query("BEGIN");
+            await blocker.query("LOCK TABLE jobs IN SHARE MODE");
+            await new Promise((r) => setTimeout(r, HOLD_MS));
+            await blocker.query("COMMIT");
+        } finally {
+            blocker.release();
+        }
+        await eventually("the job to be done", async () => ((await job(id)).status === "done" ? true : undefined));
+        const { rows } = await db.query<{ ms: number }>(
+            "SELECT extract(epoch FROM finished_at - started_at) * 1000 AS ms FROM jobs WHERE id = $1",
+            [id],
+        );
+        expect(Number(rows[0].ms)).toBeGreaterThanOrEqual(HOLD_MS);
+        const finished = await w.waitForLog((l) => l.msg === "job finished" && l.job_id === id);
+        expect(finished.duration_ms).toBeGreaterThanOrEqual(HOLD_MS);
+    });
+
     it("leaves no half-done job when killed outright: the job is queued again and another worker does it", async () => {
         const id = await enqueue("pbkdf2", SLOW);
         const doomed = worker();
