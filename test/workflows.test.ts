@@ -393,6 +393,23 @@ describe("deploy.yml: dev on every push to main, prod promoted by hand behind ap
         }
     });
 
+    it("promotes only what ran on dev, and says which dev update that was", () => {
+        const promotion = job(wf, "promotion");
+        const script = steps(promotion, "promotion").map((s) => text(s.run)).join("\n");
+        // The image comes from dev's stack outputs, which name what ran (written after steady state).
+        const read = script.indexOf('pulumi stack output --json --stack "$DEV_STACK"');
+        const history = script.indexOf('pulumi stack history --stack "$DEV_STACK" --json --page-size ');
+        expect(read).toBeGreaterThanOrEqual(0);
+        expect(history, "the promotion job reads dev's update history after its outputs").toBeGreaterThan(read);
+        expect(script).toMatch(/release-report\.mjs source "\$DEV_STACK" < "\$RUNNER_TEMP\/dev-history\.json" >> "\$GITHUB_STEP_SUMMARY"/);
+        expect(script).toMatch(/steady state/);
+        // A pinned rollback exits before either read: it promotes nothing from dev.
+        expect(script.indexOf("exit 0")).toBeLessThan(read);
+        // The approved digest is checked again against dev's outputs right before prod's update.
+        const check = steps(job(wf, "prod"), "prod").find((s) => text(s.name) === "Check that dev still holds the approved image");
+        expect(text(check?.run)).toContain('pulumi stack output --json --stack "$DEV_STACK"');
+    });
+
     it("writes the release outputs of both stacks to the job summary", () => {
         for (const id of ["dev", "prod"]) {
             const scripts = steps(job(wf, id), id).map((s) => text(s.run)).join("\n");
@@ -464,5 +481,82 @@ describe("release-report.mjs", () => {
         const { status, stderr } = report(["image"], "{}");
         expect(status).toBe(1);
         expect(stderr).toContain("the stack has no `image` output");
+    });
+});
+
+describe("release-report.mjs source: which dev update the promoted outputs come from", () => {
+    // The shape `pulumi stack history --json` prints (newest first on Pulumi Cloud).
+    const update = (version: number, result: string, head?: string, kind = "update") => ({
+        version,
+        kind,
+        startTime: `2026-05-0${version % 10} 10:00:00.000000000 +0000 UTC`,
+        message: `${head ?? "no commit"} Merge pull request`,
+        environment: head === undefined ? { "exec.kind": "cli" } : { "git.head": head, "exec.kind": "cli" },
+        config: {},
+        result,
+    });
+    const sha = (c: string) => c.repeat(40);
+    const header = ["| | version | kind | result | started | commit |", "| --- | --- | --- | --- | --- | --- |"];
+
+    it("names the newest update when it succeeded: version, start time and commit", () => {
+        const history = [update(42, "succeeded", sha("a")), update(41, "succeeded", sha("b"))];
+        const { status, stdout, stderr } = report(["source", "dev"], JSON.stringify(history));
+        expect(status).toBe(0);
+        expect(stderr).toBe("");
+        expect(stdout).toBe(
+            [
+                "#### dev: outputs from update `42`",
+                "",
+                ...header,
+                `| outputs from | \`42\` | \`update\` | \`succeeded\` | \`2026-05-02 10:00:00.000000000 +0000 UTC\` | \`${sha("a")}\` |`,
+                "",
+            ].join("\n"),
+        );
+    });
+
+    it("after a failed (rolled-back) update, names the update the outputs still come from, and warns", () => {
+        // Listed oldest first on purpose: the script orders by version itself.
+        const history = [update(41, "succeeded", sha("b")), update(43, "failed", sha("c")), update(42, "succeeded", sha("a"))];
+        const { status, stdout, stderr } = report(["source", "org/dev"], JSON.stringify(history));
+        expect(status).toBe(0);
+        expect(stdout).toContain("#### org/dev: outputs from update `42`");
+        expect(stdout).toContain(`| outputs from | \`42\` | \`update\` | \`succeeded\` | \`2026-05-02 10:00:00.000000000 +0000 UTC\` | \`${sha("a")}\` |`);
+        expect(stdout).toContain(`| newest update | \`43\` | \`update\` | \`failed\` | \`2026-05-03 10:00:00.000000000 +0000 UTC\` | \`${sha("c")}\` |`);
+        expect(stdout).toContain("Update `43` (update, failed) has not moved the running pointer: the outputs still name what ran after update `42`.");
+        expect(stderr).toBe("::warning title=Source update::org/dev: newest update 43 (update, failed) has not moved the outputs; they come from update 42\n");
+    });
+
+    it("does not take a refresh or an update in progress for the source of the outputs", () => {
+        const history = [update(45, "in-progress", sha("d")), update(44, "succeeded", undefined, "refresh"), update(43, "succeeded", sha("c"))];
+        const { status, stdout, stderr } = report(["source", "dev"], JSON.stringify(history));
+        expect(status).toBe(0);
+        expect(stdout).toContain("#### dev: outputs from update `43`");
+        expect(stdout).toContain("| newest update | `45` | `update` | `in-progress` |");
+        expect(stderr).toContain("newest update 45 (update, in-progress)");
+    });
+
+    it("shows no commit when the update recorded none", () => {
+        const { stdout } = report(["source", "dev"], JSON.stringify([update(7, "succeeded")]));
+        expect(stdout).toContain("| outputs from | `7` | `update` | `succeeded` | `2026-05-07 10:00:00.000000000 +0000 UTC` | – |");
+    });
+
+    it("says so when no listed update succeeded or nothing is recorded", () => {
+        const none = report(["source", "dev"], JSON.stringify([update(9, "failed", sha("e")), update(8, "failed", sha("f"))]));
+        expect(none.status).toBe(0);
+        expect(none.stdout).toContain("#### dev: none of the last 2 updates succeeded");
+        expect(none.stderr).toContain("none of its last 2 updates succeeded");
+        const empty = report(["source", "dev"], "[]");
+        expect(empty.stdout).toBe("#### dev: no updates recorded\n");
+        expect(empty.stderr).toContain("dev has no recorded updates");
+    });
+
+    it("refuses input that is not stack history", () => {
+        for (const input of ["{}", '[{"kind":"update"}]', "not json"]) {
+            const { status, stdout, stderr } = report(["source", "dev"], input);
+            expect(status, input).toBe(1);
+            expect(stdout).toBe("");
+            expect(stderr).toMatch(/^::error::release-report: /);
+        }
+        expect(report(["source"], "[]").status).toBe(1);
     });
 });

@@ -1,11 +1,20 @@
 #!/usr/bin/env node
 // @ts-check
-// Turns `pulumi stack output --json` (read from stdin) into what the workflows show and check.
+// Turns `pulumi stack output --json` or `pulumi stack history --json` (read from stdin) into what
+// the workflows show and check.
 //
 //   release-report.mjs summary <title>   Markdown for $GITHUB_STEP_SUMMARY: running release,
 //                                        previous release, changed config keys, image, url.
 //   release-report.mjs image             Prints the stack's `image` output after checking that it
 //                                        is an ECR reference pinned by digest; exits 1 otherwise.
+//   release-report.mjs source <title>    Reads `pulumi stack history --json` instead: Markdown
+//                                        naming the update the stack's outputs come from (version,
+//                                        start time, commit), and a warning annotation on stderr
+//                                        when a newer update did not succeed.
+//
+// The stack outputs `image` and `runningRelease` come from the running pointer, which an update
+// writes only after every ECS service reached steady state: after a failed update (an ECS
+// circuit-breaker rollback) they still name what ran before, so they always name what ran.
 //
 // Plain Node (no dependencies, no build step) so every job can run it right after `npm ci` or
 // without it. Secret outputs arrive as "[secret]" because the workflows never pass --show-secrets.
@@ -68,6 +77,82 @@ function image(outputs) {
     return ref;
 }
 
+/**
+ * One entry of `pulumi stack history --json`: version, kind ("update", "refresh", "destroy", …),
+ * startTime, result ("succeeded", "failed", "in-progress"), environment (`git.head`: the commit).
+ * @typedef {{ version: number, kind?: string, startTime?: string, result?: string, environment?: Record<string, string> }} Update
+ */
+
+/** @param {unknown} value @returns {value is Update} */
+function isUpdate(value) {
+    return typeof value === "object" && value !== null && !Array.isArray(value) && Number.isInteger(/** @type {Update} */ (value).version);
+}
+
+/** @param {Update} u */
+function succeeded(u) {
+    return u.kind === "update" && u.result === "succeeded";
+}
+
+/** @param {string} label @param {Update} u */
+function updateRow(label, u) {
+    const commit = u.environment?.["git.head"];
+    return `| ${label} | ${code(u.version)} | ${code(u.kind)} | ${code(u.result)} | ${code(u.startTime)} | ${code(commit)} |`;
+}
+
+/**
+ * Which update of a stack its outputs come from: the newest update that succeeded (only a
+ * successful update moves the running pointer the outputs are read from), and the newest update
+ * of any kind when that is another one.
+ * @param {unknown} history
+ * @param {string} title
+ * @returns {{ markdown: string, warning?: string }}
+ */
+function source(history, title) {
+    if (!Array.isArray(history) || !history.every(isUpdate)) {
+        throw new Error("expected the JSON array printed by `pulumi stack history --json`, each entry with an integer `version`");
+    }
+    // Newest first, whatever order the backend listed them in.
+    const updates = [...history].sort((a, b) => b.version - a.version);
+    const newest = updates[0];
+    if (newest === undefined) {
+        return { markdown: `#### ${title}: no updates recorded\n`, warning: `${title} has no recorded updates` };
+    }
+    const ran = updates.find(succeeded);
+    const table = (/** @type {string[]} */ ...rows) =>
+        ["| | version | kind | result | started | commit |", "| --- | --- | --- | --- | --- | --- |", ...rows, ""];
+    if (ran === undefined) {
+        return {
+            markdown: [
+                `#### ${title}: none of the last ${updates.length} updates succeeded`,
+                "",
+                "Its outputs come from an older update than these.",
+                "",
+                ...table(updateRow("newest update", newest)),
+            ].join("\n"),
+            warning: `${title}: none of its last ${updates.length} updates succeeded`,
+        };
+    }
+    const heading = [`#### ${title}: outputs from update ${code(ran.version)}`, ""];
+    if (ran === newest) {
+        return { markdown: [...heading, ...table(updateRow("outputs from", ran))].join("\n") };
+    }
+    const what = `${newest.kind ?? "?"}, ${newest.result ?? "?"}`;
+    return {
+        markdown: [
+            ...heading,
+            ...table(updateRow("outputs from", ran), updateRow("newest update", newest)),
+            `Update ${code(newest.version)} (${what}) has not moved the running pointer: the outputs still name what ran after update ${code(ran.version)}.`,
+            "",
+        ].join("\n"),
+        warning: `${title}: newest update ${newest.version} (${what}) has not moved the outputs; they come from update ${ran.version}`,
+    };
+}
+
+/** @param {string} text */
+function parseHistory(text) {
+    return /** @type {unknown} */ (JSON.parse(text.trim() === "" ? "[]" : text));
+}
+
 /** @param {string} text */
 function parseOutputs(text) {
     /** @type {unknown} */
@@ -81,13 +166,18 @@ function parseOutputs(text) {
 function main() {
     const [command, title] = process.argv.slice(2);
     try {
-        const outputs = parseOutputs(readFileSync(0, "utf8"));
+        const input = readFileSync(0, "utf8");
         if (command === "summary" && title) {
-            process.stdout.write(summary(outputs, title));
+            process.stdout.write(summary(parseOutputs(input), title));
         } else if (command === "image") {
-            process.stdout.write(image(outputs) + "\n");
+            process.stdout.write(image(parseOutputs(input)) + "\n");
+        } else if (command === "source" && title) {
+            const { markdown, warning } = source(parseHistory(input), title);
+            process.stdout.write(markdown);
+            if (warning) process.stderr.write(`::warning title=Source update::${warning}\n`);
         } else {
-            throw new Error("usage: release-report.mjs summary <title> | image   (stack outputs JSON on stdin)");
+            throw new Error("usage: release-report.mjs summary <title> | image   (stack outputs JSON on stdin)\n" +
+                "       release-report.mjs source <title>             (stack history JSON on stdin)");
         }
     } catch (error) {
         // An annotation GitHub shows on the run page, and a plain message everywhere else.
