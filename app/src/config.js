@@ -82,6 +82,7 @@ const readers = {
         shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', { min: 0, max: 600000, fallback: DEFAULT_SHUTDOWN_TIMEOUT_MS }),
         pollMs: integer(env, 'WORKER_POLL_MS', { min: 10, max: 600000, fallback: 1000 }),
         concurrency: integer(env, 'WORKER_CONCURRENCY', { min: 1, max: 64, fallback: 1 }),
+        backoffMaxMs: integer(env, 'WORKER_BACKOFF_MAX_MS', { min: 10, max: 600000, fallback: 30000 }),
     }),
     migrate: (env) => ({
         databaseUrl: databaseUrl(env),

@@ -3,7 +3,7 @@
 const { Pool } = require('pg');
 const { errorFields } = require('./log');
 
-function createPool({ databaseUrl, max, processType, log }) {
+function createPool({ databaseUrl, max, processType, log, idleErrorLevel = 'warn' }) {
     const pool = new Pool({
         connectionString: databaseUrl,
         max,
@@ -16,7 +16,7 @@ function createPool({ databaseUrl, max, processType, log }) {
     });
     // An idle client whose server went away emits 'error' on the pool; unhandled, that would
     // crash the process during a database failover instead of reporting 503 until it is back.
-    pool.on('error', (err) => log.warn('idle database connection failed', errorFields(err)));
+    pool.on('error', (err) => log[idleErrorLevel]('idle database connection failed', errorFields(err)));
     return pool;
 }
 

@@ -9,12 +9,13 @@
 const os = require('node:os');
 const { loadConfig } = require('./config');
 const { createLogger, errorFields } = require('./log');
-const { createPool } = require('./db');
+const { createPool, isUnavailable } = require('./db');
 const { runJob, InvalidJobError } = require('./jobs');
 
 const config = loadConfig('worker', process.env);
 const log = createLogger({ level: config.logLevel, processType: 'worker', databaseUrl: config.databaseUrl });
-const pool = createPool({ databaseUrl: config.databaseUrl, max: config.concurrency, processType: 'worker', log });
+// A dropped idle connection is not news on its own: the next poll reports an outage if there is one.
+const pool = createPool({ databaseUrl: config.databaseUrl, max: config.concurrency, processType: 'worker', log, idleErrorLevel: 'debug' });
 const workerId = `${os.hostname()}:${process.pid}`;
 
 let stopping = false;
@@ -90,20 +91,60 @@ async function processOne(loop) {
     }
 }
 
+// After a failure a loop waits WORKER_POLL_MS, doubled per consecutive failure up to
+// WORKER_BACKOFF_MAX_MS, then a random 50-100 % of that so that many workers do not all
+// reconnect at the same moment when the database comes back. A success resets it.
+function backoffMs(failures) {
+    const cap = Math.max(config.backoffMaxMs, config.pollMs);
+    const ms = Math.min(cap, config.pollMs * 2 ** Math.min(failures - 1, 30));
+    return Math.round(ms / 2 + Math.random() * (ms / 2));
+}
+
+// One outage, however many loops and retries it spans, is one error line when it starts and one
+// info line when it ends; the retries in between are debug lines.
+let outage = null;
+
+function failed(err, fields) {
+    if (!isUnavailable(err)) {
+        log.error('processing failed, will retry', { ...fields, ...errorFields(err) });
+        return;
+    }
+    if (outage === null) {
+        outage = { since: Date.now(), failures: 1 };
+        log.error('database unavailable, backing off', { ...fields, ...errorFields(err) });
+    } else {
+        outage.failures += 1;
+        log.debug('database still unavailable', { ...fields, ...errorFields(err) });
+    }
+}
+
+function succeeded() {
+    if (outage === null) return;
+    log.info('database available again', { down_ms: Date.now() - outage.since, failed_attempts: outage.failures });
+    outage = null;
+}
+
 async function loop(n) {
+    let failures = 0;
     while (!stopping) {
         let found = false;
         try {
             found = await processOne(n);
+            failures = 0;
+            succeeded();
         } catch (err) {
-            log.error('processing failed, will retry', { loop: n, ...errorFields(err) });
+            failures += 1;
+            const delay = backoffMs(failures);
+            failed(err, { loop: n, attempt: failures, retry_in_ms: delay });
+            if (!stopping) await pause(delay);
+            continue;
         }
         if (!found && !stopping) await pause(config.pollMs);
     }
 }
 
 async function main() {
-    log.info('started', { concurrency: config.concurrency, poll_ms: config.pollMs, worker_id: workerId });
+    log.info('started', { concurrency: config.concurrency, poll_ms: config.pollMs, backoff_max_ms: config.backoffMaxMs, worker_id: workerId });
     const loops = [];
     for (let n = 0; n < config.concurrency; n += 1) loops.push(loop(n));
     await Promise.all(loops);

@@ -38,6 +38,12 @@ describe("configuration from the environment", () => {
         expect(r.logs[0]).toMatchObject({ variable: "WORKER_POLL_MS" });
     });
 
+    it("worker rejects a WORKER_BACKOFF_MAX_MS out of range", async () => {
+        const r = await runApp("worker", { DATABASE_URL: SOME_URL, WORKER_BACKOFF_MAX_MS: "0" });
+        expect(r.code).toBe(1);
+        expect(r.logs[0]).toMatchObject({ variable: "WORKER_BACKOFF_MAX_MS" });
+    });
+
     it("healthcheck without PORT exits 1", async () => {
         const r = await runApp("healthcheck", {});
         expect(r.code).toBe(1);

@@ -148,19 +148,53 @@ describe("worker (node src/worker.js)", () => {
         expect((await job(id)).processed_by).toBe(`${(await next.waitForLog((l) => l.msg === "started")).worker_id as string}`);
     });
 
-    it("keeps running while the database is down and carries on when it is back", async () => {
-        const w = worker();
+    it("backs off while the database is down, with one line when it goes and one when it is back", async () => {
+        // Polling every 50 ms, a worker that retried at its poll interval would try about 60
+        // times in OUTAGE_MS; backing off from 50 ms, capped at 800 ms, it tries about 8 times.
+        const OUTAGE_MS = 3000;
+        const w = worker({ LOG_LEVEL: "debug", WORKER_BACKOFF_MAX_MS: "800" });
         await w.waitForLog((l) => l.msg === "started");
+        await new Promise((r) => setTimeout(r, 200));
+        const before = w.logs.length;
         pg.stop();
         try {
-            await w.waitForLog((l) => l.msg === "processing failed, will retry");
+            await new Promise((r) => setTimeout(r, OUTAGE_MS));
         } finally {
             pg.start();
         }
+        const during = w.logs.slice(before);
+        const loud = during.filter((l) => l.level === "warn" || l.level === "error");
+        expect(loud.map((l) => l.msg)).toEqual(["database unavailable, backing off"]);
+        expect(loud[0]).toMatchObject({ level: "error", attempt: 1 });
+
+        const retries = during.filter((l) => l.msg === "database still unavailable");
+        expect(retries.length).toBeGreaterThanOrEqual(3);
+        expect(retries.length).toBeLessThanOrEqual(12);
+        const delays = [loud[0], ...retries].map((l) => l.retry_in_ms as number);
+        for (const d of delays) expect(d).toBeLessThanOrEqual(800);
+        // Doubling: the later waits are longer than the first ones (jitter takes off at most half).
+        expect(Math.max(...delays.slice(-2))).toBeGreaterThan(2 * Math.max(...delays.slice(0, 2)));
+
+        const back = await w.waitForLog((l) => l.msg === "database available again", 5000);
+        expect(back).toMatchObject({ level: "info" });
+        expect(back.down_ms as number).toBeGreaterThanOrEqual(OUTAGE_MS - 500);
+
         await db.end();
         db = testPool();
         const id = await enqueue("wordcount", { text: "back again" });
         await eventually("the job to be done", async () => ((await job(id)).status === "done" ? true : undefined), 20_000);
+        expect(w.logs.filter((l) => l.msg === "database available again")).toHaveLength(1);
+
+        // The success reset the backoff: the next outage starts again from the poll interval.
+        pg.stop();
+        try {
+            const again = await w.waitForLog((l) => l.msg === "database unavailable, backing off" && w.logs.indexOf(l) > w.logs.indexOf(back), 5000);
+            expect(again).toMatchObject({ attempt: 1 });
+            expect(again.retry_in_ms as number).toBeLessThanOrEqual(50);
+        } finally {
+            pg.start();
+        }
+        await w.waitForLog((l) => l.msg === "database available again" && w.logs.indexOf(l) > w.logs.indexOf(back), 5000);
         expect(w.child.exitCode).toBeNull();
         expect(w.output()).not.toContain(pg.password);
     });
