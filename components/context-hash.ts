@@ -1,25 +1,83 @@
-import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync } from "fs";
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync } from "fs";
 import * as path from "path";
 import { sha256 } from "./ledger";
 
+/** Where staged build contexts live, relative to the project root (git-ignored). */
+export const stagingDirName = ".build-context";
+
+/** A build context copied into the project with normalised permissions, named by its content. */
+export interface StagedContext {
+    /** Content hash over file names, executable bits, contents, the Dockerfile and the platform. */
+    hash: string;
+    /** The staged context, relative to the project root. */
+    context: string;
+    /** The staged Dockerfile, relative to the project root (the Docker provider resolves both against its working directory). */
+    dockerfile: string;
+}
+
 /**
- * A content hash of a Docker build context, computed before anything is declared so that the
- * image tag (and with it the release digest) is known at preview time and unchanged source
- * shows no diff. Honours .dockerignore like Docker does for the common patterns.
+ * Copies the build context (minus what .dockerignore excludes) to `.build-context/<hash>`
+ * inside the project, files 0644 or 0755 by their executable bit, as git stores them.
+ *
+ * Why: the Docker provider hashes the context it is given, full permission bits included, and
+ * keeps the paths as given. Built from the checkout itself, a second checkout (another CI
+ * workspace, a laptop, another umask) would show a diff, rebuild a not byte-identical image and
+ * push it to the same immutable tag, which ECR refuses. The staged copy is the same bytes,
+ * modes and relative paths on every machine that has the same source.
  */
-export function contextHash(contextDir: string, dockerfile: string, platform: string): string {
+export function stageContext(projectRoot: string, contextDir: string, dockerfile: string, platform: string): StagedContext {
     const ignore = readIgnorePatterns(contextDir, dockerfile);
-    const files = listFiles(contextDir, "").filter((f) => !isIgnored(f, ignore));
-    // At least as sensitive as the Docker provider's own context digest (full permission bits,
-    // symlink targets, the Dockerfile even when ignored): whenever it would rebuild, the tag
-    // changes too, so a rebuild never pushes to an existing immutable tag.
+    // Like Docker, the Dockerfile and its ignore file are read even when .dockerignore lists them.
+    const files = listFiles(contextDir, "").filter((f) => f === dockerfile || !isIgnored(f, ignore));
     const entries = files.map((f) => {
         const full = path.join(contextDir, f);
         const stat = lstatSync(full);
-        if (stat.isSymbolicLink()) return `${f} -> ${readlinkSync(full)}`;
-        return `${f} ${(stat.mode & 0o7777).toString(8)} ${sha256(readFileSync(full))}`;
+        if (stat.isSymbolicLink()) {
+            const target = readlinkSync(full);
+            if (path.isAbsolute(target) || path.normalize(path.join(path.dirname(f), target)).startsWith("..")) {
+                throw new Error(`twelve-factor:build.context: ${f} links to ${target}, outside the build context; Docker cannot follow it`);
+            }
+            return { file: f, line: `${f} -> ${target}`, symlink: target };
+        }
+        const mode = stat.mode & 0o111 ? 0o755 : 0o644;
+        return { file: f, line: `${f} ${mode.toString(8)} ${sha256(readFileSync(full))}`, mode };
     });
-    return sha256([`platform ${platform}`, `dockerfile ${dockerfile} ${sha256(readFileSync(path.join(contextDir, dockerfile)))}`, ...entries].join("\n"));
+    const hash = sha256([`platform ${platform}`, `dockerfile ${dockerfile}`, ...entries.map((e) => e.line)].join("\n"));
+
+    const stagingRoot = path.join(projectRoot, stagingDirName);
+    const name = `src-${hash.slice(0, 20)}`;
+    const target = path.join(stagingRoot, name);
+    if (!existsSync(target)) {
+        // Written aside and renamed, so an interrupted copy is never taken for a complete one.
+        const partial = `${target}.partial-${process.pid}`;
+        rmSync(partial, { recursive: true, force: true });
+        for (const e of entries) {
+            const to = path.join(partial, e.file);
+            mkdirSync(path.dirname(to), { recursive: true });
+            if (e.symlink !== undefined) symlinkSync(e.symlink, to);
+            else {
+                copyFileSync(path.join(contextDir, e.file), to);
+                chmodSync(to, e.mode!);
+            }
+        }
+        normaliseDirectories(partial);
+        try {
+            renameSync(partial, target);
+        } catch (e) {
+            // Another evaluation staged the same content first: same bytes, keep theirs.
+            if (!existsSync(target)) throw e;
+            rmSync(partial, { recursive: true, force: true });
+        }
+    }
+    // Older staged contexts are never needed again: the ledger, not the disk, remembers builds.
+    for (const old of readdirSync(stagingRoot)) if (old !== name && !old.includes(".partial-")) rmSync(path.join(stagingRoot, old), { recursive: true, force: true });
+    const context = path.posix.join(stagingDirName, name);
+    return { hash, context, dockerfile: path.posix.join(context, dockerfile) };
+}
+
+function normaliseDirectories(dir: string): void {
+    chmodSync(dir, 0o755);
+    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) normaliseDirectories(path.join(dir, e.name));
 }
 
 function listFiles(root: string, rel: string): string[] {

@@ -19,23 +19,39 @@ export interface LedgerEntry {
     secretKeys: string[];
     /** How each process type runs in this release (commands, ports, health checks). */
     processes: Record<string, ProcessDefinition>;
+    /** What the image was made from (`source:<context hash>` or `image:<ref>`); absent in entries written before it was recorded. */
+    build?: string;
+    /** True when this release's deploy built and pushed the image (it then sits in the stack's state). */
+    built?: boolean;
 }
 
-/** Which release each role points at, kept in `/<app>/<stack>/running`. */
+/**
+ * What runs, kept in `/<app>/<stack>/running` and written only once every service is steady:
+ * the stack's outputs and promotion read it, so a failed deploy never reports or promotes
+ * what it tried to run.
+ */
 export interface RunningPointer {
     running: string;
     previous?: string;
+    /** Image of the running release, pinned by digest (absent in pointers written before it was recorded). */
+    image?: string;
+    /** The image's platform, so a stack promoting this image can check its architecture. */
+    platform?: string;
 }
 
 /** What the program declares and runs this time. */
 export interface ReleasePlan {
-    /** The newest release: declared every run (unchanged inputs ⇒ no diff). */
-    headId: string;
-    /** True when this run creates the head. */
-    headIsNew: boolean;
-    /** The release the services run: the head, or a pinned earlier one from the ledger. */
+    /** The newest release, declared by this run; absent while a pin freezes the stack. */
+    head?: {
+        id: string;
+        /** True when this run creates it; false when it re-declares the newest ledger entry unchanged. */
+        isNew: boolean;
+        /** The ledger entry re-declared (exactly as recorded) when not new. */
+        existing?: LedgerEntry;
+    };
+    /** The release the services run: the head, or the pinned one from the ledger. */
     runningId: string;
-    /** The ledger entry of the running release when it is not the head (rollback). */
+    /** The ledger entry of the running release when a pin selects it (rollback). */
     pinned?: LedgerEntry;
     /** The release that ran before the running one, if any. */
     previousId?: string;
@@ -127,25 +143,25 @@ export function findPinned(ledger: LedgerEntry[], pin: string | undefined): Ledg
 
 /**
  * Decides the release ids for this run.
- * - The head is the newest ledger entry when its digest equals this run's digest; otherwise a
- *   new release `v<nextNumber>`: the number after the newest entry's, or later when a deploy
- *   that failed before writing its ledger entry left parameters under that id. A release is
- *   never modified: any change makes a new id, even one that restores an older release's
- *   content (that is a new release, as in Heroku).
- * - `pin` selects an earlier release to run (rollback); it must exist in the ledger.
+ * - `pin` freezes the stack on an earlier release (rollback): nothing new is declared, so a
+ *   pinned stack never records a new release when what it builds or promotes moves on.
+ * - Otherwise the head is the newest ledger entry when its digest equals this run's and the
+ *   stack's state continued since it was written (the running pointer exists); it is then
+ *   re-declared exactly as recorded. Anything else is a new release `v<nextNumber>`: after
+ *   `pulumi destroy` the values a re-declared id would get (a new database password, a new
+ *   repository) cannot be proven equal, and vN is never rewritten.
  */
-export function planRelease(ledger: LedgerEntry[], digest: string, pin: string | undefined, pointer: RunningPointer | undefined, nextNumber = nextReleaseNumber(ledger)): ReleasePlan {
-    const latest = ledger[ledger.length - 1];
-    const headIsNew = latest === undefined || latest.digest !== digest;
-    const headId = headIsNew ? `v${nextNumber}` : latest.id;
+export function planRelease(ledger: LedgerEntry[], pointer: RunningPointer | undefined, run: { digest?: string; pin?: string; nextNumber?: number }): ReleasePlan {
+    const previousOf = (runningId: string) => pointer === undefined ? undefined : pointer.running === runningId ? pointer.previous : pointer.running;
+    const pinned = findPinned(ledger, run.pin);
+    if (pinned !== undefined) return { runningId: pinned.id, pinned, previousId: previousOf(pinned.id) };
+    if (run.digest === undefined) throw new Error("planRelease: an unpinned run needs the release digest");
 
-    let pinned = findPinned(ledger, pin);
-    // Pinning the head itself is no rollback: it runs as the head.
-    if (pinned?.id === headId) pinned = undefined;
-    const runningId = pinned?.id ?? headId;
+    const latest = ledger[ledger.length - 1];
+    const reuse = latest !== undefined && latest.digest === run.digest && pointer !== undefined;
+    const id = reuse ? latest.id : `v${run.nextNumber ?? nextReleaseNumber(ledger)}`;
     // The pointer only moves when the running release changes, so re-running is a no-op.
-    const previousId = pointer === undefined ? undefined : pointer.running === runningId ? pointer.previous : pointer.running;
-    return { headId, headIsNew, runningId, pinned, previousId };
+    return { head: { id, isNew: !reuse, existing: reuse ? latest : undefined }, runningId: id, previousId: previousOf(id) };
 }
 
 export interface KeyChanges {

@@ -59,6 +59,8 @@ export class Network extends pulumi.ComponentResource {
     public readonly albSecurityGroupId: pulumi.Output<string>;
     /** Security group of every app task. */
     public readonly tasksSecurityGroupId: pulumi.Output<string>;
+    /** Security-group rules the app tasks rely on (their way out to AWS APIs). */
+    public readonly rules: pulumi.Resource[];
 
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("twelve-factor:network:Network", name, {}, opts);
@@ -82,7 +84,7 @@ export class Network extends pulumi.ComponentResource {
             tags: args.tags,
         }, { parent: this });
         // Image pulls, SSM parameters and CloudWatch Logs are HTTPS calls to AWS endpoints.
-        new aws.vpc.SecurityGroupEgressRule(`${name}-tasks-https-out`, {
+        const httpsOut = new aws.vpc.SecurityGroupEgressRule(`${name}-tasks-https-out`, {
             securityGroupId: tasksSg.id,
             ipProtocol: "tcp",
             fromPort: 443,
@@ -90,6 +92,7 @@ export class Network extends pulumi.ComponentResource {
             cidrIpv4: "0.0.0.0/0",
             description: "AWS APIs (ECR, S3, SSM, CloudWatch Logs) through the NAT gateway",
         }, { parent: this });
+        this.rules = [httpsOut];
         this.albSecurityGroupId = albSg.id;
         this.tasksSecurityGroupId = tasksSg.id;
 

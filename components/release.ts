@@ -15,24 +15,32 @@ export interface ReleaseValue {
     identity?: string;
 }
 
-export interface ReleaseArgs {
-    /** SSM path of this stack, `/<app>/<stack>`. */
-    parameterPath: string;
-    /** `arn:<partition>:ssm:<region>:<account>:parameter`, to build valueFrom ARNs. */
-    parameterArnPrefix: pulumi.Input<string>;
-    /** Build identity known before deploying (source hash or promoted digest). */
-    imageIdentity: string;
+/** What a new release is made of: the build and this stack's config. */
+export interface ReleaseContent {
+    /** Build identity known before deploying (`source:<context hash>` or `image:<ref>`). */
+    build: string;
+    /** True when this run's Build declares the image (it builds and pushes it). */
+    built: boolean;
     /** Image reference pinned by digest. */
     image: pulumi.Input<string>;
     values: ReleaseValue[];
     /** How each process type runs (commands, ports, health checks): part of the release. */
     processes: Record<string, ProcessDefinition>;
+}
+
+export interface ReleaseArgs {
+    /** SSM path of this stack, `/<app>/<stack>`. */
+    parameterPath: string;
+    /** `arn:<partition>:ssm:<region>:<account>:parameter`, to build valueFrom ARNs. */
+    parameterArnPrefix: pulumi.Input<string>;
     /** The ledger as read from SSM before declaring anything. */
     ledger: LedgerEntry[];
     /** `/<app>/<stack>/running` as read before declaring anything. */
     pointer?: RunningPointer;
-    /** `release.pin`: run this earlier release instead of the newest. */
+    /** `release.pin`: run this earlier release and declare nothing new. */
     pin?: string;
+    /** Build + config of the newest release; not needed (and not read) while pinned. */
+    content?: ReleaseContent;
     /** The id number a new release gets: the first with no parameters in AWS yet. */
     nextNumber: number;
     tags: Record<string, string>;
@@ -52,58 +60,74 @@ export interface ContainerSecret {
 export class Release extends pulumi.ComponentResource {
     /** Id of the release the services run (`v42`): the newest, or the pinned one. */
     public readonly runningId: string;
-    /** Id of the newest release in the ledger (created by this run when `isNew`). */
+    /** Id of the newest release in the ledger after this run. */
     public readonly headId: string;
     /** Id of the release that ran before the running one. */
     public readonly previousId: string | undefined;
-    /** Content digest of the newest release. */
+    /** Content digest of the running release. */
     public readonly digest: string;
     /** Keys whose values differ between the previous and the running release. */
     public readonly changes: KeyChanges;
     /** Process types whose definitions (command, port, health checks) differ between them. */
     public readonly changedProcesses: string[];
+    /** Process definitions of the running release. */
+    public readonly processes: Record<string, ProcessDefinition>;
     /** Image of the running release, pinned by digest. */
     public readonly image: pulumi.Output<string>;
     /** The running release's parameters, sorted by key, in ECS `secrets` form. */
     public readonly secrets: pulumi.Output<ContainerSecret[]>;
-    /** The pointer value to store once the running release is up. */
-    public readonly pointer: RunningPointer;
+    /** The pointer to store once the running release is up (its image is filled in by then). */
+    public readonly pointer: { running: string; previous?: string };
 
     constructor(name: string, args: ReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
         super("twelve-factor:release:Release", name, {}, opts);
 
-        const values = [...args.values].sort((a, b) => (a.key < b.key ? -1 : 1));
+        const content = args.content;
+        const values = content === undefined ? [] : [...content.values].sort((a, b) => (a.key < b.key ? -1 : 1));
         const keys = Object.fromEntries(values.map((v) => [v.key, fingerprint(v, args.parameterPath)]));
-        this.digest = releaseDigest(args.imageIdentity, keys, args.processes);
-        const plan = planRelease(args.ledger, this.digest, args.pin, args.pointer, args.nextNumber);
-        this.headId = plan.headId;
+        const digest = content === undefined ? undefined : releaseDigest(content.build, keys, content.processes);
+        const plan = planRelease(args.ledger, args.pointer, { digest, pin: args.pin, nextNumber: args.nextNumber });
         this.runningId = plan.runningId;
         this.previousId = plan.previousId;
         this.pointer = { running: plan.runningId, previous: plan.previousId };
 
-        const head: HeadEntry = { id: plan.headId, digest: this.digest, keys, secretKeys: values.filter((v) => v.secret).map((v) => v.key), processes: args.processes };
-        const parameters = declareParameters(this, name, args, plan.headId, values);
-        declareLedgerEntry(this, name, args, head, parameters);
+        let running: Omit<LedgerEntry, "image">;
+        let declared: aws.ssm.Parameter[] = [];
+        if (plan.head === undefined) {
+            running = plan.pinned!;
+            this.headId = args.ledger[args.ledger.length - 1].id;
+            this.image = pulumi.output(plan.pinned!.image);
+        } else {
+            // A re-declared head keeps exactly what its ledger entry recorded (its image included),
+            // so vN is never rewritten; a new head records what this run builds or promotes.
+            const recorded = plan.head.existing;
+            const head: HeadEntry = recorded ?? { id: plan.head.id, digest: digest!, keys, secretKeys: values.filter((v) => v.secret).map((v) => v.key), processes: content!.processes, build: content!.build, built: content!.built };
+            const image = recorded ? pulumi.output(recorded.image) : pulumi.output(content!.image);
+            declared = declareParameters(this, name, args, head.id, values);
+            declareLedgerEntry(this, name, { ...args, image }, head, declared);
+            running = head;
+            this.headId = head.id;
+            this.image = image;
+        }
+        this.digest = running.digest;
+        this.processes = running.processes;
 
-        const running = plan.pinned ?? head;
         const previous = args.ledger.find((e) => e.id === plan.previousId);
         this.changes = diffKeys(previous?.keys ?? {}, running.keys);
-        const definitions = (entry: { processes: LedgerEntry["processes"] } | undefined) =>
+        const definitions = (entry: Pick<LedgerEntry, "processes"> | undefined) =>
             Object.fromEntries(Object.entries(entry?.processes ?? {}).map(([processName, p]) => [processName, stableStringify(p)]));
         const { added, changed, removed } = diffKeys(definitions(previous), definitions(running));
         this.changedProcesses = [...added, ...changed, ...removed].sort();
-        this.image = plan.pinned ? pulumi.output(plan.pinned.image) : pulumi.output(args.image);
         // The newest release's ARNs come from its parameter resources, so task definitions
         // (and the services) wait until every parameter exists; a pinned release's exist already.
         this.secrets = plan.pinned
             ? pulumi.output(args.parameterArnPrefix).apply((prefix) =>
                 Object.keys(plan.pinned!.keys).sort().map((key) => ({ name: key, valueFrom: `${prefix}${parameterName(args.parameterPath, plan.runningId, key)}` })))
-            : pulumi.all(parameters.map((p) => p.arn)).apply((arns) => values.map((v, i) => ({ name: v.key, valueFrom: arns[i] })));
+            : pulumi.all(declared.map((p) => p.arn)).apply((arns) => values.map((v, i) => ({ name: v.key, valueFrom: arns[i] })));
 
         this.registerOutputs({ image: this.image, secrets: this.secrets });
     }
 }
-
 export function parameterName(parameterPath: string, releaseId: string, key: string): string {
     return `${parameterPath}/releases/${releaseId}/${key}`;
 }
@@ -135,10 +159,10 @@ function declareParameters(parent: Release, name: string, args: ReleaseArgs, id:
 }
 
 /** The newest release's ledger entry; its image is filled in once the build has a digest. */
-type HeadEntry = Omit<LedgerEntry, "image">;
+type HeadEntry = Omit<LedgerEntry, "image"> & { image?: string };
 
-function declareLedgerEntry(parent: Release, name: string, args: ReleaseArgs, head: HeadEntry, parameters: aws.ssm.Parameter[]): aws.ssm.Parameter {
-    const manifest = pulumi.output(args.image).apply((image) => stableStringify({ ...head, image }));
+function declareLedgerEntry(parent: Release, name: string, args: ReleaseArgs & { image: pulumi.Output<string> }, head: HeadEntry, parameters: aws.ssm.Parameter[]): aws.ssm.Parameter {
+    const manifest = args.image.apply((image) => stableStringify({ ...head, image }));
     return new aws.ssm.Parameter(`${name}-${head.id}-ledger`, {
         name: ledgerEntryName(args.parameterPath, head.id),
         type: "String",

@@ -20,8 +20,12 @@ export interface RunArgs {
     releaseId: string;
     image: pulumi.Input<string>;
     secrets: pulumi.Input<ContainerSecret[]>;
-    /** Written to `/<app>/<stack>/running` once every service is steady. */
-    pointer: RunningPointer;
+    /** Written to `/<app>/<stack>/running` once every service is steady (with the image and platform). */
+    pointer: { running: string; previous?: string };
+    /** The image's platform, recorded in the pointer for stacks that promote this one's image. */
+    platform: string;
+    /** Security-group rules the tasks rely on that other components own (network, database). */
+    securityGroupRules: pulumi.Resource[];
     processes: Record<string, ProcessConfig>;
     cpuArchitecture: "X86_64" | "ARM64";
     /** Repositories the tasks pull from: this stack's build and the running image's. */
@@ -50,6 +54,8 @@ export class Run extends pulumi.ComponentResource {
     public readonly taskDefinitionArns: Record<string, pulumi.Output<string>>;
     /** Name of the CloudWatch log group. */
     public readonly logGroupName: pulumi.Output<string>;
+    /** What runs, as written once every service is steady: a failed deploy never resolves it. */
+    public readonly running: pulumi.Output<RunningPointer>;
 
     constructor(name: string, args: RunArgs, opts?: pulumi.ComponentResourceOptions) {
         super("twelve-factor:run:Run", name, {}, opts);
@@ -66,11 +72,12 @@ export class Run extends pulumi.ComponentResource {
         const taskDefinitions = createTaskDefinitions();
         const web = createLoadBalancer();
         const services = createServices();
-        recordRunningRelease();
+        const pointer = recordRunningRelease();
 
         this.url = web.url;
         this.clusterName = cluster.name;
         this.logGroupName = logGroup.name;
+        this.running = pointer.insecureValue.apply((value) => JSON.parse(value ?? "{}") as RunningPointer);
         this.taskDefinitionArns = Object.fromEntries(Object.entries(taskDefinitions).map(([p, td]) => [p, td.arn]));
         this.registerOutputs({ url: this.url, clusterName: this.clusterName, logGroupName: this.logGroupName });
 
@@ -127,32 +134,33 @@ export class Run extends pulumi.ComponentResource {
             const webPort = webSpec.port as number;
             const https = args.certificateArn !== undefined;
             const listenerPorts = https ? [80, 443] : [80];
+            const rules: pulumi.Resource[] = [];
             for (const port of listenerPorts) {
-                new aws.vpc.SecurityGroupIngressRule(`${name}-alb-in-${port}`, {
+                rules.push(new aws.vpc.SecurityGroupIngressRule(`${name}-alb-in-${port}`, {
                     securityGroupId: args.albSecurityGroupId,
                     ipProtocol: "tcp",
                     fromPort: port,
                     toPort: port,
                     cidrIpv4: "0.0.0.0/0",
                     description: `HTTP${port === 443 ? "S" : ""} from the internet`,
-                }, { parent });
+                }, { parent }));
             }
-            new aws.vpc.SecurityGroupEgressRule(`${name}-alb-to-web`, {
+            rules.push(new aws.vpc.SecurityGroupEgressRule(`${name}-alb-to-web`, {
                 securityGroupId: args.albSecurityGroupId,
                 referencedSecurityGroupId: args.tasksSecurityGroupId,
                 ipProtocol: "tcp",
                 fromPort: webPort,
                 toPort: webPort,
                 description: "Web tasks only",
-            }, { parent });
-            new aws.vpc.SecurityGroupIngressRule(`${name}-web-from-alb`, {
+            }, { parent }));
+            rules.push(new aws.vpc.SecurityGroupIngressRule(`${name}-web-from-alb`, {
                 securityGroupId: args.tasksSecurityGroupId,
                 referencedSecurityGroupId: args.albSecurityGroupId,
                 ipProtocol: "tcp",
                 fromPort: webPort,
                 toPort: webPort,
                 description: "From the load balancer only",
-            }, { parent });
+            }, { parent }));
 
             const alb = new aws.lb.LoadBalancer(`${name}${childSuffixes.loadBalancer}`, {
                 loadBalancerType: "application",
@@ -203,6 +211,7 @@ export class Run extends pulumi.ComponentResource {
             return {
                 targetGroup,
                 listeners,
+                rules,
                 url: pulumi.interpolate`${https ? "https" : "http"}://${alb.dnsName}`,
             };
         }
@@ -234,18 +243,21 @@ export class Run extends pulumi.ComponentResource {
                     tags,
                 }, {
                     parent,
-                    // Tasks start only once the execution role may pull and read parameters; without
+                    // Tasks start only once the execution role may pull and read parameters and every
+                    // security-group rule they rely on exists (rules are resources of their own); without
                     // the listener ECS rejects the service ("target group does not have an associated load balancer").
-                    dependsOn: [roles.executionPolicy, ...(spec.port === undefined ? [] : web.listeners)],
+                    dependsOn: [roles.executionPolicy, ...web.rules, ...args.securityGroupRules, ...(spec.port === undefined ? [] : web.listeners)],
                 }));
         }
 
-        function recordRunningRelease() {
-            new aws.ssm.Parameter(`${name}-running`, {
+        function recordRunningRelease(): aws.ssm.Parameter {
+            return new aws.ssm.Parameter(`${name}-running`, {
                 name: `${args.parameterPath}/running`,
                 type: "String",
-                insecureValue: stableStringify(args.pointer),
-                description: "Which release runs and which ran before (the services' state, not part of any release)",
+                insecureValue: pulumi.output(args.image).apply((image) => stableStringify({ ...args.pointer, image, platform: args.platform })),
+                description: "What runs: release, image and the release before (written once every service is steady)",
+                // After lost state the pointer still exists in AWS: take it back instead of failing.
+                overwrite: true,
                 tags: args.tags,
             }, { parent, dependsOn: services });
         }

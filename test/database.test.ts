@@ -28,15 +28,18 @@ describe("owned RDS PostgreSQL", () => {
             multiAz: true,
             deletionProtection: true,
             skipFinalSnapshot: false,
-            finalSnapshotIdentifier: "shop-prod-db-final",
+            // Unique per instance (a random id created with it), so a later destroy never collides.
+            finalSnapshotIdentifier: `shop-prod-db-final-${prod.named("shop-prod-db-snapshot-id").outputs.hex}`,
             copyTagsToSnapshot: true,
-            allowMajorVersionUpgrade: false,
+            // Raising majorVersion upgrades in place; lowering it is refused before declaring.
+            allowMajorVersionUpgrade: true,
             dbName: "shop",
             username: "app",
             vpcSecurityGroupIds: ["shop-prod-db-sg-id"],
         });
         expect(db.inputs.backupRetentionPeriod).toBeGreaterThanOrEqual(7);
-        expect(db.retainOnDelete).toBe(true);
+        expect(db.protect).toBe(true);
+        expect(db.retainOnDelete).toBe(false);
         expect(prod.named("shop-prod-db-subnets").inputs.subnetIds).toEqual(["shop-prod-net-private-1-id", "shop-prod-net-private-2-id"]);
         expect(prod.named("shop-prod-db-password").inputs).toMatchObject({ length: 40, special: false });
         expect(db.secretInputs).toContain("password");
@@ -50,13 +53,15 @@ describe("owned RDS PostgreSQL", () => {
         expect(url.inputs.value).toMatch(/^postgresql:\/\/app:[A-Za-z0-9]{40}@shop-prod-db\.c0ffee123456\.eu-west-1\.rds\.amazonaws\.com:5432\/shop\?sslmode=no-verify$/);
     });
 
-    it("keeps the instance, its subnet group and security group in AWS when it leaves the stack, unless allowDelete", async () => {
+    it("protects the instance unless allowDelete, and keeps nothing in the VPC that would block a destroy", async () => {
         const kept = await runStack(prodOptions);
-        for (const name of ["shop-prod-db-instance", "shop-prod-db-subnets", "shop-prod-db-sg", "shop-prod-db-password"]) expect(kept.named(name).retainOnDelete, name).toBe(true);
-        const deletable = await runStack({ ...prodOptions, config: { database: { ...prodDatabase, owned: { ...(prodDatabase.owned as object), allowDelete: true } } } });
-        expect(deletable.named("shop-prod-db-instance").retainOnDelete).toBe(false);
+        expect(kept.named("shop-prod-db-instance").protect).toBe(true);
+        for (const r of kept.resources.filter((r) => r.name.startsWith("shop-prod-db"))) expect(r.retainOnDelete, r.name).toBe(false);
+        const deletable = await runStack({ ...prodOptions, config: { database: { ...prodDatabase, owned: { ...(prodDatabase.owned as object), allowDelete: true, deletionProtection: false } } } });
+        expect(deletable.named("shop-prod-db-instance").protect).toBe(false);
         // Even then, deleting takes a final snapshot first.
         expect(deletable.named("shop-prod-db-instance").inputs.skipFinalSnapshot).toBe(false);
+        expect(JSON.parse(deletable.named("shop-prod-db-record").inputs.insecureValue)).toEqual({ identifier: "shop-prod-db", protected: false });
     });
 });
 
@@ -92,8 +97,10 @@ describe("swapping the backing service by config only", () => {
         .map((r) => ({ type: r.type, name: r.name.replace(/-v\d+$/, ""), inputs: JSON.stringify(r.inputs).replace(/\/v\d+\//g, "/vN/").replace(/"release":"v\d+"/g, "").replace(/task-definition\/([a-z-]+):\d+/g, "task-definition/$1") }));
     const values = (run: RunResult) => Object.fromEntries(run.ofType("aws:ssm/parameter:Parameter").filter((p) => String(p.inputs.name).includes("/releases/")).map((p) => [String(p.inputs.name).split("/").pop(), p.inputs.value ?? p.inputs.insecureValue]));
 
+    const deletableOwned = { ...prodDatabase, owned: { ...(prodDatabase.owned as object), allowDelete: true, deletionProtection: false } };
+
     it.each([["external", external], ["existing", existing]])("owned → %s changes only the database resources and DATABASE_URL", async (_, database) => {
-        const owned = await runStack(prodOptions);
+        const owned = await runStack({ ...prodOptions, config: { database: deletableOwned } });
         const swapped = await runStack({ ...prodOptions, ssm: ssmAfter(owned), config: { database }, rdsInstances: legacyInstance });
         expect(shape(swapped)).toEqual(shape(owned));
         expect(dbResources(swapped)).not.toEqual(dbResources(owned));
@@ -106,9 +113,12 @@ describe("swapping the backing service by config only", () => {
         expect(swapped.outputs).toMatchObject({ runningRelease: "v2", previousRelease: "v1", changedKeys: ["DATABASE_URL"] });
     });
 
-    it("the owned instance it swaps away from is registered to be kept, not deleted", async () => {
+    it("refuses, declaring nothing, to swap away from a protected owned instance, and says how", async () => {
         const owned = await runStack(prodOptions);
-        expect(owned.ofType("aws:rds/instance:Instance").map((r) => [r.name, r.retainOnDelete, r.inputs.deletionProtection])).toEqual([["shop-prod-db-instance", true, true]]);
+        const { error, resources } = await runStackFailure({ ...prodOptions, ssm: ssmAfter(owned), config: { database: external } });
+        expect(resources.filter((r) => r.custom)).toEqual([]);
+        expect(error.message).toContain("twelve-factor:database.kind: this stack owns RDS instance shop-prod-db, protected against deletion");
+        expect(error.message).toContain("first pulumi up with database.owned.allowDelete: true");
     });
 });
 

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { accountId, invokeResult, outputsFor, region, type AccountState, type Inputs } from "./support/account";
+import { SimulatedAccount } from "./support/simulated-account";
 import { engineConfig, type ConfigOverrides, fakeSecret, project, projectRoot, readStackConfig } from "./support/stack-config";
 
 /**
@@ -8,6 +9,9 @@ import { engineConfig, type ConfigOverrides, fakeSecret, project, projectRoot, r
  * resource with its resolved inputs, its parent and the options that matter
  * (retainOnDelete, protect, dependsOn).
  */
+
+// The SDK's RPC queue (not public API): the stack registers its outputs only once they resolve.
+const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
 
 export { accountId, fakeSecret, project, projectRoot, readStackConfig, region, type Inputs };
 
@@ -29,13 +33,18 @@ export interface Recorded {
 }
 
 export interface RunOptions extends AccountState, ConfigOverrides {
-    /** Outputs of other stacks, for StackReference (promotion). */
+    /** Outputs of other stacks, for StackReference (promotion); default: what the account's backend holds. */
     stackOutputs?: Record<string, Record<string, unknown>>;
+    /** An account and backend that outlive this evaluation (sequence tests); deploy the result with account.deploy(run). */
+    account?: SimulatedAccount;
     /** Preview mode: computed outputs (ARNs, digests, endpoints) are unknown. */
     preview?: boolean;
 }
 
 export interface RunResult {
+    stack: string;
+    /** Per stack output, the logical names of the resources it depends on (it resolves only once they are written). */
+    outputDependencies: Record<string, string[]>;
     /** What the program threw, if it failed (see runStackFailure). */
     error?: Error;
     resources: Recorded[];
@@ -78,6 +87,8 @@ export async function runStackFailure(options: RunOptions): Promise<{ error: Err
 /** Each test file runs in its own process (forks pool); runs in one file are sequential. */
 async function evaluate(options: RunOptions): Promise<RunResult> {
     const { config: serialized, secretKeys } = engineConfig(options);
+    const view = options.account?.view();
+    const accountState: AccountState = view ? { ...options, ssm: { ...view.ssm, ...options.ssm }, rdsInstances: { ...view.rdsInstances, ...options.rdsInstances } } : options;
 
     const mockInputs = new Map<string, Inputs>();
     const mockOutputs = new Map<string, Inputs>();
@@ -87,16 +98,18 @@ async function evaluate(options: RunOptions): Promise<RunResult> {
             mockInputs.set(`${args.type}::${args.name}`, args.inputs);
             if (args.type === "pulumi:pulumi:StackReference") {
                 const stackName = String(args.inputs.name).split("/").pop()!;
-                const outputs = options.stackOutputs?.[stackName];
+                const outputs = options.stackOutputs?.[stackName] ?? options.account?.outputsOf(stackName);
                 if (outputs === undefined) throw new Error(`Stack ${args.inputs.name} does not exist`);
                 return { id: String(args.inputs.name), state: { name: args.inputs.name, outputs, secretOutputNames: [] } };
             }
-            const state = outputsFor(args.type, args.name, args.inputs, options.preview ?? false);
+            const state = options.account
+                ? options.account.outputsFor(options.stack, args.type, args.name, args.inputs, options.preview ?? false)
+                : outputsFor(args.type, args.name, args.inputs, options.preview ?? false);
             mockOutputs.set(`${args.type}::${args.name}`, state);
             return { id: `${args.name}-id`, state };
         },
         call(args) {
-            return invokeResult(args.token, args.inputs, options);
+            return invokeResult(args.token, args.inputs, accountState);
         },
     }, project, options.stack, options.preview ?? false, "organization");
     pulumi.runtime.setAllConfig(serialized, secretKeys);
@@ -127,8 +140,16 @@ async function evaluate(options: RunOptions): Promise<RunResult> {
         }
     });
     const outputs = (await resolve(rawOutputs)) as Record<string, unknown>;
-    // Wait until every declared resource has been registered with the (mock) engine.
+    const outputDependencies: Record<string, string[]> = {};
+    for (const [name, value] of Object.entries(rawOutputs)) {
+        // Output's own dependency set (not public API): what must be written before it resolves.
+        const deps = pulumi.Output.isInstance(value) ? await (value as unknown as { resources(): Promise<Set<pulumi.Resource>> }).resources() : new Set<pulumi.Resource>();
+        outputDependencies[name] = [...deps].map((d) => names.get(d)?.name ?? "?").sort();
+    }
+    // Wait until every declared resource has been registered with the (mock) engine, and the
+    // stack's own outputs too, before the next evaluation replaces the mocks.
     while (pending.length > 0) await Promise.all(pending.splice(0));
+    await waitForRPCs();
 
     const resources: Recorded[] = await Promise.all(seen.map(async (s) => {
         const parent = s.opts.parent ? names.get(s.opts.parent) : undefined;
@@ -149,6 +170,8 @@ async function evaluate(options: RunOptions): Promise<RunResult> {
         };
     }));
     return {
+        stack: options.stack,
+        outputDependencies,
         error: failure,
         resources,
         outputs,

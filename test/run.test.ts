@@ -87,8 +87,12 @@ describe("the dev stack's run stage", () => {
         }
         const web = dev.named("shop-dev-web");
         expect(web.inputs.loadBalancers).toEqual([{ targetGroupArn: expect.stringContaining(":targetgroup/shop-dev-tg/"), containerName: "web", containerPort: 8080 }]);
-        expect(web.dependsOn).toEqual(["shop-dev-exec-policy", "shop-dev-http"]);
-        expect(dev.named("shop-dev-worker").dependsOn).toEqual(["shop-dev-exec-policy"]);
+        // Every service waits for the execution policy and for every security-group rule (each a
+        // resource of its own) that the tasks rely on; web also for its listener.
+        const rules = [...dev.ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"), ...dev.ofType("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")].map((r) => r.name).sort();
+        expect(rules).toHaveLength(6);
+        expect([...web.dependsOn].sort()).toEqual(["shop-dev-exec-policy", "shop-dev-http", ...rules].sort());
+        expect([...dev.named("shop-dev-worker").dependsOn].sort()).toEqual(["shop-dev-exec-policy", ...rules].sort());
         expect(web.inputs.taskDefinition).toMatch(/task-definition\/shop-dev-web:\d+$/);
         expect(dev.named("shop-dev-worker").inputs.loadBalancers).toBeUndefined();
     });
@@ -197,7 +201,7 @@ describe("HTTPS", () => {
         const run = await runStack({ stack: "dev", config: { certificateArn } });
         expect(run.named("shop-dev-http").inputs.defaultActions).toEqual([{ type: "redirect", redirect: { port: "443", protocol: "HTTPS", statusCode: "HTTP_301" } }]);
         expect(run.named("shop-dev-https").inputs).toMatchObject({ port: 443, protocol: "HTTPS", certificateArn, sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06" });
-        expect(run.named("shop-dev-web").dependsOn).toEqual(["shop-dev-exec-policy", "shop-dev-http", "shop-dev-https"]);
+        expect(run.named("shop-dev-web").dependsOn).toEqual(expect.arrayContaining(["shop-dev-exec-policy", "shop-dev-http", "shop-dev-https", "shop-dev-alb-in-443"]));
         const open = run.ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) => r.inputs.cidrIpv4 === "0.0.0.0/0").map((r) => r.inputs.fromPort);
         expect(open).toEqual([80, 443]);
         expect(run.outputs.url).toMatch(/^https:\/\//);

@@ -9,21 +9,29 @@ const entry = (id: string, digest: string): LedgerEntry => ({ id, digest, image:
 const ledger = [entry("v1", "d1"), entry("v2", "d2"), entry("v10", "d10")];
 
 describe("planRelease", () => {
+    const head = (id: string, isNew: boolean) => ({ head: { id, isNew }, runningId: id });
     it.each([
-        ["first release", [], "d1", undefined, undefined, { headId: "v1", headIsNew: true, runningId: "v1", previousId: undefined }],
-        ["unchanged", ledger, "d10", undefined, { running: "v10", previous: "v2" }, { headId: "v10", headIsNew: false, runningId: "v10", previousId: "v2" }],
-        ["changed (ids compare as numbers)", ledger, "d11", undefined, { running: "v10" }, { headId: "v11", headIsNew: true, runningId: "v11", previousId: "v10" }],
-        ["old content again is a new release", ledger, "d1", undefined, { running: "v10" }, { headId: "v11", headIsNew: true, runningId: "v11", previousId: "v10" }],
-        ["rollback", ledger, "d10", "v2", { running: "v10", previous: "v2" }, { headId: "v10", headIsNew: false, runningId: "v2", previousId: "v10" }],
-        ["rollback, again", ledger, "d10", "v2", { running: "v2", previous: "v10" }, { headId: "v10", headIsNew: false, runningId: "v2", previousId: "v10" }],
-        ["pin on the newest is no rollback", ledger, "d10", "v10", { running: "v10" }, { headId: "v10", headIsNew: false, runningId: "v10", previousId: undefined }],
-        ["config changed while pinned", ledger, "d11", "v2", { running: "v2", previous: "v10" }, { headId: "v11", headIsNew: true, runningId: "v2", previousId: "v10" }],
+        ["first release", [], "d1", undefined, undefined, { ...head("v1", true), previousId: undefined }],
+        ["unchanged", ledger, "d10", undefined, { running: "v10", previous: "v2" }, { ...head("v10", false), previousId: "v2" }],
+        ["changed (ids compare as numbers)", ledger, "d11", undefined, { running: "v10" }, { ...head("v11", true), previousId: "v10" }],
+        ["old content again is a new release", ledger, "d1", undefined, { running: "v10" }, { ...head("v11", true), previousId: "v10" }],
+        ["unchanged, but the stack was destroyed since (no pointer): a new id, never v10 rewritten", ledger, "d10", undefined, undefined, { ...head("v11", true), previousId: undefined }],
+        ["rollback declares nothing new", ledger, undefined, "v2", { running: "v10", previous: "v2" }, { runningId: "v2", previousId: "v10" }],
+        ["rollback, again", ledger, undefined, "v2", { running: "v2", previous: "v10" }, { runningId: "v2", previousId: "v10" }],
+        ["a pin on the newest runs it, frozen", ledger, undefined, "v10", { running: "v10" }, { runningId: "v10", previousId: undefined }],
+        ["content changed while pinned: still frozen", ledger, "d11", "v2", { running: "v2", previous: "v10" }, { runningId: "v2", previousId: "v10" }],
     ] as const)("%s", (_, entries, digest, pin, pointer, expected) => {
-        expect(planRelease([...entries], digest, pin, pointer)).toMatchObject(expected);
+        const plan = planRelease([...entries], pointer, { digest, pin });
+        expect(plan).toMatchObject(expected);
+        if (pin !== undefined) expect(plan.head).toBeUndefined();
+    });
+
+    it("re-declares the newest entry exactly as recorded", () => {
+        expect(planRelease(ledger, { running: "v10" }, { digest: "d10" }).head?.existing).toBe(ledger[2]);
     });
 
     it("rejects a pin that is not in the ledger", () => {
-        expect(() => planRelease(ledger, "d10", "v3", undefined)).toThrow("release v3 is not in this stack's ledger (known releases: v1, v2, v10)");
+        expect(() => planRelease(ledger, undefined, { digest: "d10", pin: "v3" })).toThrow("release v3 is not in this stack's ledger (known releases: v1, v2, v10)");
     });
 });
 

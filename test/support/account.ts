@@ -64,7 +64,11 @@ export function outputsFor(type: string, name: string, inputs: Inputs, preview: 
             computed.name = `${name}-abc1234`;
             break;
         case "random:index/randomPassword:RandomPassword":
-            computed.result = `Pw${digestOf(name).slice(0, 38)}`;
+            // Keepers replace the password when they change, as the random provider does.
+            computed.result = `Pw${digestOf(name + JSON.stringify(inputs.keepers ?? {})).slice(0, 38)}`;
+            break;
+        case "random:index/randomId:RandomId":
+            computed.hex = digestOf(name).slice(0, 2 * Number(inputs.byteLength ?? 4));
             break;
         case "aws:ssm/parameter:Parameter":
             computed.arn = `arn:aws:ssm:${region}:${accountId}:parameter${inputs.name}`;
@@ -97,6 +101,11 @@ export function invokeResult(token: string, args: Inputs, options: AccountState)
             const found = options.subnets?.[String(args.id)];
             if (!found) throw new Error(`InvalidSubnetID.NotFound: ${args.id}`);
             return { id: args.id, ...found };
+        }
+        case "aws:rds/getInstances:getInstances": {
+            const wanted = (args.filters as { name: string; values: string[] }[] | undefined)?.find((f) => f.name === "db-instance-id")?.values ?? [];
+            const ids = Object.keys(options.rdsInstances ?? {}).filter((id) => wanted.length === 0 || wanted.includes(id)).sort();
+            return { id: region, instanceIdentifiers: ids, instanceArns: ids.map((id) => `arn:aws:rds:${region}:${accountId}:db:${id}`) };
         }
         case "aws:rds/getInstance:getInstance": {
             const found = options.rdsInstances?.[String(args.dbInstanceIdentifier)];
