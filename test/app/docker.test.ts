@@ -1,12 +1,20 @@
 // The real app/Dockerfile, built unchanged and run the way ECS runs it: configuration from the
-// environment only, read-only root filesystem with a tmpfs on /tmp, host networking to reach
+// environment only, read-only root filesystem with a volume on /tmp, host networking to reach
 // this test's PostgreSQL on 127.0.0.1. Nothing here is skipped: without Docker it fails and
 // says what to install.
+//
+// /tmp is a fresh Docker named volume per container, not a tmpfs: like Fargate's bind-mount
+// volume, a fresh named volume takes the owner and mode of the image's /tmp only because the
+// image declares it a VOLUME. A tmpfs (mode 1777 whatever the image says) would hide a mistake.
 
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BASE_IMAGE, buildImage, docker, dockerOk, ensureBaseImage, ensureDocker, imageSize } from "../support/docker";
+import { BASE_IMAGE, buildImage, docker, dockerOk, ensureBaseImage, ensureDocker, ensureStandIn, imageSize } from "../support/docker";
+import { NODE_VERSION, NPM_VERSION } from "../support/executables";
 import { freePort, startPostgres, type PostgresServer } from "../support/postgres";
 import { eventually, request, type Job } from "./harness";
 
@@ -17,24 +25,37 @@ const IMAGE = `twelve-factor-app:test-${suffix}`;
 let pg: PostgresServer;
 let databaseUrl: string;
 const containers: string[] = [];
+const volumes: string[] = [];
+const hostDirs: string[] = [];
 
 interface RunOptions {
     env: Record<string, string>;
     command?: string[];
     detach?: boolean;
     name?: string;
+    /** What to mount at /tmp: by default a fresh named volume, as ECS mounts a fresh volume. */
+    tmp?: string;
+}
+
+function freshVolume(): string {
+    const name = `tfa-tmp-${suffix}-${volumes.length}`;
+    volumes.push(name);
+    return `type=volume,source=${name},target=/tmp`;
 }
 
 // Values travel as `-e NAME` with the value in the docker client's own environment, so the
 // database password never appears on a command line.
-function runArgs({ env, command = [], detach = false, name }: RunOptions): string[] {
-    const args = ["run", "--network", "host", "--read-only", "--tmpfs", "/tmp"];
+function runArgs({ env, command = [], detach = false, name, tmp = freshVolume() }: RunOptions): string[] {
+    const args = ["run", "--network", "host", "--read-only", "--mount", tmp];
     if (detach) args.push("-d");
     else args.push("--rm");
     if (name) args.push("--name", name);
     for (const key of Object.keys(env).sort()) args.push("-e", key);
     return [...args, IMAGE, ...command];
 }
+
+// Run as the image's user (1000), as every process of the app is.
+const WRITE_TMP = ["node", "-e", "require('fs').writeFileSync('/tmp/probe', 'ok'); process.stdout.write(require('fs').readFileSync('/tmp/probe', 'utf8'))"];
 
 async function startContainer(role: string, env: Record<string, string>, command: string[] = []): Promise<string> {
     const name = `tfa-${role}-${suffix}`;
@@ -57,7 +78,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
     if (containers.length > 0) await docker(["rm", "-f", ...containers]);
+    if (volumes.length > 0) await docker(["volume", "rm", "-f", ...volumes]);
     await docker(["image", "rm", "-f", IMAGE]);
+    for (const d of hostDirs) fs.rmSync(d, { recursive: true, force: true });
     pg?.destroy();
 });
 
@@ -69,15 +92,43 @@ describe("the app image (app/Dockerfile)", () => {
             Healthcheck: { Test: string[] };
             Cmd: string[];
             WorkingDir: string;
+            Volumes: Record<string, unknown> | null;
         };
         expect(config.User).toBe("1000:1000");
         expect(Object.keys(config.ExposedPorts)).toEqual(["8080/tcp"]);
         expect(config.Healthcheck.Test).toEqual(["CMD", "node", "src/healthcheck.js"]);
         expect(config.Cmd).toEqual(["node", "src/web.js"]);
         expect(config.WorkingDir).toBe("/app");
+        expect(config.Volumes).toEqual({ "/tmp": {} });
         // The app adds only its code and production dependencies to the base image.
         const added = (await imageSize(IMAGE)) - (await imageSize(BASE_IMAGE));
         expect(added).toBeLessThan(10 * 1024 * 1024);
+    });
+
+    it("runs the pinned Node.js on the base image that the Dockerfile names", async () => {
+        const dockerfile = fs.readFileSync(path.join(APP_DIR, "Dockerfile"), "utf8");
+        const bases = [...dockerfile.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]);
+        expect(bases).toEqual([BASE_IMAGE, BASE_IMAGE]);
+        expect((await dockerOk(["run", "--rm", "--read-only", IMAGE, "node", "--version"])).stdout.trim()).toBe(`v${NODE_VERSION}`);
+        expect((await dockerOk(["run", "--rm", BASE_IMAGE, "npm", "--version"])).stdout.trim()).toBe(NPM_VERSION);
+    });
+
+    it("gives uid 1000 a writable /tmp on a fresh volume, on a read-only root filesystem", async () => {
+        const stat = await dockerOk(runArgs({ env: {}, command: ["stat", "-c", "%u:%g %a", "/tmp"] }));
+        expect(stat.stdout.trim()).toBe("1000:1000 1777");
+        expect((await dockerOk(runArgs({ env: {}, command: WRITE_TMP }))).stdout).toBe("ok");
+        expect((await docker(runArgs({ env: {}, command: ["touch", "/probe"] }))).code).not.toBe(0);
+    });
+
+    it("negative control: on a root-owned 0755 bind mount at /tmp (Fargate's default) uid 1000 cannot write", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tfa-root-tmp-"));
+        hostDirs.push(dir);
+        fs.chownSync(dir, 0, 0);
+        fs.chmodSync(dir, 0o755);
+        const r = await docker(runArgs({ env: {}, command: WRITE_TMP, tmp: `type=bind,source=${dir},target=/tmp` }));
+        expect(r.code).not.toBe(0);
+        expect(r.stderr).toContain("EACCES");
+        expect(fs.readdirSync(dir)).toEqual([]);
     });
 
     it("runs migrate, then web and worker, against the real database on a read-only filesystem", async () => {
@@ -113,6 +164,7 @@ describe("the app image (app/Dockerfile)", () => {
 
         expect((await dockerOk(["exec", web, "id", "-u"])).stdout.trim()).toBe("1000");
         expect((await docker(["exec", web, "touch", "/app/src/x"])).code).not.toBe(0);
+        expect((await dockerOk(["exec", worker, ...WRITE_TMP])).stdout).toBe("ok");
 
         // `docker stop` sends SIGTERM, as ECS does; both processes exit cleanly.
         await dockerOk(["stop", "-t", "30", web, worker], { timeoutMs: 60_000 });
@@ -123,6 +175,36 @@ describe("the app image (app/Dockerfile)", () => {
             for (const line of lines) expect(() => JSON.parse(line) as unknown, line).not.toThrow();
             expect(lines.at(-1)).toContain('"msg":"stopped"');
             expect(logs.stdout + logs.stderr).not.toContain(pg.password);
+        }
+    });
+});
+
+describe("stand-in images (test/support/docker.ts)", () => {
+    it("rebuild when the wanted recipe changes, and keep a real image (one without the stand-in label)", async () => {
+        const ref = `twelve-factor-stand-in/probe:${suffix}`;
+        const builds: string[] = [];
+        const build = (recipe: string) => async (): Promise<void> => {
+            builds.push(recipe);
+            const ctx = fs.mkdtempSync(path.join(os.tmpdir(), "stand-in-probe-"));
+            hostDirs.push(ctx);
+            fs.writeFileSync(path.join(ctx, "Dockerfile"), `FROM ${BASE_IMAGE}\nLABEL org.twelve-factor.stand-in="${recipe}"\n`);
+            await buildImage(ctx, ref);
+        };
+        try {
+            expect(await ensureStandIn(ref, "node 1.0.0", build("node 1.0.0"))).toBe("built");
+            expect(await ensureStandIn(ref, "node 1.0.0", build("node 1.0.0"))).toBe("present");
+            expect(await ensureStandIn(ref, "node 1.0.1", build("node 1.0.1"))).toBe("built");
+            expect(builds).toEqual(["node 1.0.0", "node 1.0.1"]);
+            // An image without the label, as a pulled one is: an empty filesystem, imported.
+            const empty = fs.mkdtempSync(path.join(os.tmpdir(), "stand-in-probe-"));
+            hostDirs.push(empty);
+            const tar = spawn("tar", ["-C", empty, "-c", "."], { stdio: ["ignore", "pipe", "inherit"] });
+            await dockerOk(["import", "-", ref], { input: tar.stdout ?? undefined });
+            builds.length = 0;
+            expect(await ensureStandIn(ref, "node 1.0.2", build("node 1.0.2"))).toBe("present");
+            expect(builds).toEqual([]);
+        } finally {
+            await docker(["image", "rm", "-f", ref]);
         }
     });
 });

@@ -1,20 +1,31 @@
 // Docker for tests on a machine without a registry: starts the engine when none answers, and
-// when the base image node:20-bookworm-slim is not in the local image store, builds a stand-in
-// for it (Debian bookworm minbase from the apt mirror this machine already uses, plus this
-// machine's own node and npm) and imports it under that name, once; later runs reuse it.
+// builds local stand-ins for the two images that cannot be pulled here, tagged with their real
+// names so that app/Dockerfile and docker-compose.yml are used unchanged:
+//   node:24-bookworm-slim   Debian bookworm minbase + the pinned Node.js and npm from the npm
+//                           registry (NODE_VERSION, NPM_VERSION in executables.ts)
+//   postgres:15-bookworm    Debian bookworm minbase + Debian's postgresql-15, with an entrypoint
+//                           that honours POSTGRES_USER, POSTGRES_PASSWORD and POSTGRES_DB
+// Both start from one image made with `debootstrap --variant=minbase bookworm` from the apt
+// mirror this machine already uses. Each stand-in carries a label naming what it was built from;
+// an image with another label is rebuilt, one without the label (a real, pulled image) is used.
 //
 // Builds use the classic builder (DOCKER_BUILDKIT=0): BuildKit asks the registry for the base
 // image's metadata even when the image is local, which cannot work offline.
 
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { findExecutable, onPath } from "./executables";
+import { findExecutable, NODE_VERSION, NPM_VERSION, npmPackage, onPath, pinnedNode } from "./executables";
 
-export const BASE_IMAGE = "node:20-bookworm-slim";
+export const BASE_IMAGE = "node:24-bookworm-slim";
+export const POSTGRES_IMAGE = "postgres:15-bookworm";
 const BASE_SUITE = "bookworm";
-const STAND_IN_LABEL = "stand-in built by test/support/docker.ts";
+const DEBIAN_IMAGE = `twelve-factor-stand-in/debian:${BASE_SUITE}-minbase`;
+const STAND_IN_LABEL = "org.twelve-factor.stand-in";
+// What each stand-in is built from; a change here (or to the pinned versions) rebuilds it.
+const NODE_RECIPE = `node ${NODE_VERSION}, npm ${NPM_VERSION}, debian ${BASE_SUITE} minbase (recipe 2)`;
+const POSTGRES_RECIPE = `debian ${BASE_SUITE} postgresql-15, entrypoint (recipe 1)`;
 
 export interface CommandResult {
     code: number | null;
@@ -89,6 +100,11 @@ async function daemonAnswers(): Promise<boolean> {
 export async function ensureDocker(): Promise<void> {
     dockerClient();
     if (await daemonAnswers()) return;
+    await withLock("dockerd", startDockerd, 120_000);
+}
+
+async function startDockerd(): Promise<void> {
+    if (await daemonAnswers()) return;
     const dockerd = findExecutable("dockerd", ["/usr/sbin", "/usr/bin", "/usr/local/bin"]);
     if (dockerd === undefined) {
         throw new Error("no Docker engine answers and dockerd is not installed: apt-get install -y docker.io");
@@ -153,20 +169,122 @@ async function sh(cmd: string, args: string[], what: string, timeoutMs = 120_000
     return r;
 }
 
-/** The npm package directory of the npm that this machine's node runs. */
-function hostNpmDir(nodeBinary: string): string {
-    const beside = path.join(path.dirname(path.dirname(nodeBinary)), "lib", "node_modules", "npm");
-    if (fs.existsSync(path.join(beside, "bin", "npm-cli.js"))) return beside;
-    const npm = onPath("npm");
-    if (npm !== undefined) {
-        let dir = path.dirname(fs.realpathSync(npm));
-        while (dir !== path.dirname(dir)) {
-            const pkg = path.join(dir, "package.json");
-            if (fs.existsSync(pkg) && (JSON.parse(fs.readFileSync(pkg, "utf8")) as { name?: string }).name === "npm") return dir;
-            dir = path.dirname(dir);
+/**
+ * Runs fn while holding a lock shared by every process on this machine: vitest runs test files
+ * in parallel processes, and two of them must not start dockerd or build one image at once.
+ * A lock whose holder has died is taken over.
+ */
+async function withLock<T>(name: string, fn: () => Promise<T>, timeoutMs = 1_200_000): Promise<T> {
+    const file = path.join(os.tmpdir(), `twelve-factor-${name}.lock`);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        try {
+            fs.writeFileSync(file, String(process.pid), { flag: "wx" });
+            break;
+        } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
         }
+        let holder = NaN;
+        try {
+            holder = Number(fs.readFileSync(file, "utf8"));
+        } catch {
+            continue; // released between our two calls
+        }
+        if (Number.isInteger(holder) && holder > 0 && !alive(holder)) {
+            fs.rmSync(file, { force: true });
+            continue;
+        }
+        if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for ${file} (held by pid ${String(holder)})`);
+        await new Promise((r) => setTimeout(r, 250));
     }
-    throw new Error(`cannot find the npm that belongs to ${nodeBinary}; install Node.js with npm`);
+    try {
+        return await fn();
+    } finally {
+        fs.rmSync(file, { force: true });
+    }
+}
+
+function alive(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch (err) {
+        return (err as NodeJS.ErrnoException).code === "EPERM";
+    }
+}
+
+/** The stand-in label of a local image: null for an image without it, undefined when absent. */
+async function standInLabel(ref: string): Promise<string | null | undefined> {
+    const r = await docker(["image", "inspect", "--format", "{{json .Config.Labels}}", ref]);
+    if (r.code !== 0) return undefined;
+    const labels = JSON.parse(r.stdout) as Record<string, string> | null;
+    return labels?.[STAND_IN_LABEL] ?? null;
+}
+
+/** Makes sure `ref` exists locally: a real image is kept, a stand-in of another recipe rebuilt. */
+export async function ensureStandIn(ref: string, recipe: string, build: () => Promise<void>): Promise<"present" | "built"> {
+    return withLock(`image-${ref.replace(/[^A-Za-z0-9]+/g, "-")}`, async () => {
+        const have = await standInLabel(ref);
+        if (have === null || have === recipe) return "present";
+        log(have === undefined ? `${ref} is not in the local image store; building a stand-in (${recipe})` : `${ref} is a stand-in for "${have}"; rebuilding for "${recipe}"`);
+        const started = Date.now();
+        await build();
+        log(`built the stand-in ${ref} in ${Math.round((Date.now() - started) / 1000)} s`);
+        return "built";
+    });
+}
+
+function needRoot(what: string): void {
+    if (process.getuid?.() !== 0) throw new Error(`${what} is missing and building a stand-in for it with debootstrap needs root`);
+}
+
+/** Debian minbase from the apt mirror this machine uses, imported once as DEBIAN_IMAGE. */
+async function ensureDebian(): Promise<void> {
+    const mirror = aptMirror();
+    const recipe = `debootstrap --variant=minbase ${BASE_SUITE} ${mirror}`;
+    await withLock("image-debian", async () => {
+        const comment = await docker(["image", "inspect", "--format", "{{.Comment}}", DEBIAN_IMAGE]);
+        if (comment.code === 0 && comment.stdout.trim() === recipe) return;
+        needRoot(DEBIAN_IMAGE);
+        const debootstrap = findExecutable("debootstrap", ["/usr/sbin", "/usr/bin"]);
+        if (debootstrap === undefined) {
+            throw new Error(`no registry is reachable, and debootstrap (to build stand-ins for ${BASE_IMAGE} and ${POSTGRES_IMAGE}) is missing: apt-get install -y debootstrap`);
+        }
+        const rootfs = fs.mkdtempSync(path.join(os.tmpdir(), "debian-rootfs-"));
+        try {
+            log(`${recipe} (about a minute, once per machine)`);
+            const boot = await sh(debootstrap, ["--variant=minbase", BASE_SUITE, rootfs, mirror], "debootstrap", 1_200_000);
+            log(`debootstrap done in ${Math.round(boot.ms / 1000)} s`);
+            // Like Debian's slim images: no package caches, documentation or manual pages.
+            for (const p of ["var/cache/apt/archives", "var/lib/apt/lists", "usr/share/doc", "usr/share/man", "usr/share/info"]) {
+                fs.rmSync(path.join(rootfs, p), { recursive: true, force: true });
+                fs.mkdirSync(path.join(rootfs, p), { recursive: true });
+            }
+            // As in Debian's container images: packages installed in a build start no services.
+            fs.writeFileSync(path.join(rootfs, "usr/sbin/policy-rc.d"), "#!/bin/sh\nexit 101\n", { mode: 0o755 });
+            const tar = spawn("tar", ["-C", rootfs, "--numeric-owner", "-c", "."], { stdio: ["ignore", "pipe", "inherit"] });
+            if (tar.stdout === null) throw new Error("tar has no stdout");
+            const env = "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+            await dockerOk(["import", "--message", recipe, "--change", env, "-", DEBIAN_IMAGE], { input: tar.stdout, timeoutMs: 600_000 });
+        } finally {
+            fs.rmSync(rootfs, { recursive: true, force: true });
+        }
+    });
+}
+
+/** Builds `ref` from a Dockerfile and files written to a temporary context. */
+async function buildFromFiles(ref: string, files: Record<string, string | { copyFrom: string }>): Promise<void> {
+    const ctx = fs.mkdtempSync(path.join(os.tmpdir(), "stand-in-context-"));
+    try {
+        for (const [name, content] of Object.entries(files)) {
+            const target = path.join(ctx, name);
+            if (typeof content === "string") fs.writeFileSync(target, content, { mode: name.endsWith(".sh") ? 0o755 : 0o644 });
+            else fs.cpSync(content.copyFrom, target, { recursive: true, verbatimSymlinks: true });
+        }
+        await buildImage(ctx, ref);
+    } finally {
+        fs.rmSync(ctx, { recursive: true, force: true });
+    }
 }
 
 /**
@@ -174,84 +292,100 @@ function hostNpmDir(nodeBinary: string): string {
  * stand-in was built now.
  */
 export async function ensureBaseImage(): Promise<"present" | "built"> {
-    if ((await docker(["image", "inspect", BASE_IMAGE])).code === 0) return "present";
-
-    const debootstrap = findExecutable("debootstrap", ["/usr/sbin", "/usr/bin"]);
-    if (debootstrap === undefined) {
-        throw new Error(`${BASE_IMAGE} is not in the local image store, no registry is reachable, and debootstrap (to build a stand-in) is missing: apt-get install -y debootstrap`);
-    }
-    if (process.getuid?.() !== 0) throw new Error(`${BASE_IMAGE} is missing and building a stand-in with debootstrap needs root`);
-    const nodeOnPath = onPath("node");
-    if (nodeOnPath === undefined) throw new Error("node is not on PATH");
-    const nodeBinary = fs.realpathSync(nodeOnPath);
-    const nodeVersion = spawnSync(nodeBinary, ["--version"], { encoding: "utf8" }).stdout.trim();
-    if (!nodeVersion.startsWith("v20.")) throw new Error(`the stand-in for ${BASE_IMAGE} needs Node.js 20 on this machine, found ${nodeVersion}`);
-    const npmDir = hostNpmDir(nodeBinary);
-
-    const mirror = aptMirror();
-    const rootfs = fs.mkdtempSync(path.join(os.tmpdir(), "node-base-rootfs-"));
-    try {
-        log(`${BASE_IMAGE} not found locally; building a stand-in: debootstrap --variant=minbase ${BASE_SUITE} from ${mirror} (a few minutes, once)`);
-        const boot = await sh(debootstrap, ["--variant=minbase", BASE_SUITE, rootfs, mirror], "debootstrap", 1_200_000);
-        log(`debootstrap done in ${Math.round(boot.ms / 1000)} s`);
-
-        // Laid out like the official image: node and npm under /usr/local.
-        fs.mkdirSync(path.join(rootfs, "usr/local/bin"), { recursive: true });
-        fs.copyFileSync(nodeBinary, path.join(rootfs, "usr/local/bin/node"));
-        fs.chmodSync(path.join(rootfs, "usr/local/bin/node"), 0o755);
-        fs.cpSync(npmDir, path.join(rootfs, "usr/local/lib/node_modules/npm"), { recursive: true, verbatimSymlinks: true });
-        for (const [name, cli] of [["npm", "npm-cli.js"], ["npx", "npx-cli.js"]]) {
-            const wrapper = path.join(rootfs, "usr/local/bin", name);
-            fs.writeFileSync(wrapper, `#!/bin/sh\nexec /usr/local/bin/node /usr/local/lib/node_modules/npm/bin/${cli} "$@"\n`, { mode: 0o755 });
-        }
-
-        // Every shared library node needs must exist inside the rootfs (checked in a chroot,
-        // because absolute symlinks in the rootfs would resolve against this machine's root).
-        const libs = [...spawnSync("ldd", [nodeBinary], { encoding: "utf8" }).stdout.matchAll(/(\/[^\s]+\.so[^\s]*)/g)].map((m) => m[1]);
-        const missing = await run("chroot", [rootfs, "/bin/sh", "-c", 'for f in "$@"; do [ -e "$f" ] || echo "$f"; done', "sh", ...libs]);
-        if (missing.code !== 0 || missing.stdout.trim() !== "") {
-            throw new Error(`libraries that ${nodeBinary} needs are missing from the ${BASE_SUITE} rootfs: ${missing.stdout.trim()} ${missing.stderr.trim()}`);
-        }
-        const inChroot = await sh("chroot", [rootfs, "/usr/local/bin/node", "--version"], "running node inside the rootfs");
-        log(`node ${inChroot.stdout.trim()} runs inside the rootfs`);
-
-        // The official image has a `node` user with uid/gid 1000.
-        fs.appendFileSync(path.join(rootfs, "etc/group"), "node:x:1000:\n");
-        fs.appendFileSync(path.join(rootfs, "etc/passwd"), "node:x:1000:1000::/home/node:/bin/bash\n");
-        fs.mkdirSync(path.join(rootfs, "home/node"), { recursive: true });
-        fs.chownSync(path.join(rootfs, "home/node"), 1000, 1000);
-
+    return ensureStandIn(BASE_IMAGE, NODE_RECIPE, async () => {
+        needRoot(BASE_IMAGE);
+        await ensureDebian();
+        const node = pinnedNode();
+        const npmDir = npmPackage("npm", NPM_VERSION);
+        const files: Record<string, string | { copyFrom: string }> = { node: { copyFrom: node }, npm: { copyFrom: npmDir } };
         // This machine reaches the npm registry through its own TLS setup and registry setting;
         // `npm ci` inside the stand-in must do the same. (The official image needs neither.)
-        const changes = ["ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 'CMD ["node"]'];
+        let extra = "";
         const hostCa = process.env.NODE_EXTRA_CA_CERTS ?? "/etc/ssl/certs/ca-certificates.crt";
         if (fs.existsSync(hostCa)) {
-            fs.mkdirSync(path.join(rootfs, "etc/ssl/certs"), { recursive: true });
-            fs.copyFileSync(hostCa, path.join(rootfs, "etc/ssl/certs/host-ca-certificates.crt"));
-            changes.push("ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/host-ca-certificates.crt");
+            files["host-ca-certificates.crt"] = { copyFrom: hostCa };
+            extra += "COPY host-ca-certificates.crt /etc/ssl/certs/host-ca-certificates.crt\nENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/host-ca-certificates.crt\n";
         }
-        const registry = spawnSync(nodeBinary, [path.join(npmDir, "bin/npm-cli.js"), "config", "get", "registry"], { encoding: "utf8" }).stdout.trim();
-        if (registry !== "") {
-            fs.mkdirSync(path.join(rootfs, "usr/local/etc"), { recursive: true });
-            fs.writeFileSync(path.join(rootfs, "usr/local/etc/npmrc"), `registry=${registry}\nupdate-notifier=false\nfund=false\naudit=false\n`);
-        }
+        const registry = (await run(onPath("npm") ?? "npm", ["config", "get", "registry"])).stdout.trim();
+        files.npmrc = `${registry === "" ? "" : `registry=${registry}\n`}update-notifier=false\nfund=false\naudit=false\n`;
+        // Laid out like the official image: node and npm under /usr/local, a `node` user 1000:1000.
+        files.Dockerfile = `FROM ${DEBIAN_IMAGE}
+ENV NODE_VERSION=${NODE_VERSION}
+COPY node /usr/local/bin/node
+COPY npm /usr/local/lib/node_modules/npm
+COPY npmrc /usr/local/etc/npmrc
+${extra}RUN groupadd --gid 1000 node \\
+ && useradd --uid 1000 --gid node --shell /bin/bash --create-home node \\
+ && chmod 0755 /usr/local/bin/node \\
+ && ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \\
+ && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx \\
+ && test "$(node --version)" = "v${NODE_VERSION}" \\
+ && test "$(npm --version)" = "${NPM_VERSION}"
+LABEL ${STAND_IN_LABEL}="${NODE_RECIPE}"
+CMD ["node"]
+`;
+        await buildFromFiles(BASE_IMAGE, files);
+    });
+}
 
-        // Like Debian's slim images: no package caches, documentation or manual pages.
-        for (const p of ["var/cache/apt/archives", "var/lib/apt/lists", "usr/share/doc", "usr/share/man", "usr/share/info"]) {
-            fs.rmSync(path.join(rootfs, p), { recursive: true, force: true });
-            fs.mkdirSync(path.join(rootfs, p), { recursive: true });
-        }
+// The part of the official postgres image's entrypoint that docker-compose.yml relies on: on an
+// empty data directory, a cluster whose superuser is POSTGRES_USER with POSTGRES_PASSWORD
+// (scram-sha-256 over TCP, trust on the local socket) and a database POSTGRES_DB; then postgres.
+const POSTGRES_ENTRYPOINT = `#!/bin/sh
+set -eu
+: "\${PGDATA:=/var/lib/postgresql/data}"
+if [ "$(id -u)" = 0 ]; then
+    mkdir -p "$PGDATA" /var/run/postgresql
+    chown postgres:postgres "$PGDATA" /var/run/postgresql
+    chmod 0700 "$PGDATA"
+    exec setpriv --reuid=postgres --regid=postgres --init-groups "$0" "$@"
+fi
+if [ "$1" = postgres ] && [ ! -s "$PGDATA/PG_VERSION" ]; then
+    : "\${POSTGRES_PASSWORD:?POSTGRES_PASSWORD must be set}"
+    user="\${POSTGRES_USER:-postgres}"
+    db="\${POSTGRES_DB:-$user}"
+    pwfile="$(mktemp)"
+    printf '%s\\n' "$POSTGRES_PASSWORD" > "$pwfile"
+    initdb -D "$PGDATA" -U "$user" --pwfile="$pwfile" --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8
+    rm -f "$pwfile"
+    echo "listen_addresses = '*'" >> "$PGDATA/postgresql.conf"
+    echo "host all all all scram-sha-256" >> "$PGDATA/pg_hba.conf"
+    if [ "$db" != postgres ]; then
+        pg_ctl -D "$PGDATA" -o "-c listen_addresses=''" -w start
+        echo 'CREATE DATABASE :"db";' | psql -v ON_ERROR_STOP=1 -v db="$db" -U "$user" -d postgres
+        pg_ctl -D "$PGDATA" -m fast -w stop
+    fi
+fi
+exec "$@"
+`;
 
-        const tar = spawn("tar", ["-C", rootfs, "--numeric-owner", "-c", "."], { stdio: ["ignore", "pipe", "inherit"] });
-        if (tar.stdout === null) throw new Error("tar has no stdout");
-        const args = ["import", "--message", `${STAND_IN_LABEL} from ${mirror} and node ${nodeVersion}`];
-        for (const c of changes) args.push("--change", c);
-        await dockerOk([...args, "-", BASE_IMAGE], { input: tar.stdout, timeoutMs: 600_000 });
-        log(`imported the stand-in as ${BASE_IMAGE}`);
-        return "built";
-    } finally {
-        fs.rmSync(rootfs, { recursive: true, force: true });
-    }
+/** Makes sure POSTGRES_IMAGE exists locally, as ensureBaseImage does for the node image. */
+export async function ensurePostgresImage(): Promise<"present" | "built"> {
+    return ensureStandIn(POSTGRES_IMAGE, POSTGRES_RECIPE, async () => {
+        needRoot(POSTGRES_IMAGE);
+        await ensureDebian();
+        await buildFromFiles(POSTGRES_IMAGE, {
+            "docker-entrypoint.sh": POSTGRES_ENTRYPOINT,
+            // The package would create and start a cluster of its own; the entrypoint makes one.
+            Dockerfile: `FROM ${DEBIAN_IMAGE}
+RUN apt-get update -qq \\
+ && apt-get install -y -qq --no-install-recommends postgresql-15 >/dev/null \\
+ && pg_dropcluster 15 main \\
+ && rm -rf /var/lib/apt/lists/* \\
+ && mkdir -p /var/lib/postgresql/data \\
+ && chown postgres:postgres /var/lib/postgresql/data
+COPY docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
+ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \\
+    PGDATA=/var/lib/postgresql/data
+VOLUME /var/lib/postgresql/data
+LABEL ${STAND_IN_LABEL}="${POSTGRES_RECIPE}"
+ENTRYPOINT ["docker-entrypoint.sh"]
+STOPSIGNAL SIGINT
+EXPOSE 5432
+CMD ["postgres"]
+`,
+        });
+    });
 }
 
 /** Builds an image from a context directory with its Dockerfile; resolves with the build's duration. */
