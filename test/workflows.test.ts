@@ -560,3 +560,107 @@ describe("release-report.mjs source: which dev update the promoted outputs come 
         expect(report(["source"], "[]").status).toBe(1);
     });
 });
+
+// ---------------------------------------------------------------------------------------------
+// docs/ci.md: the IAM policies a reader copies must be valid and agree with the action table.
+
+describe("docs/ci.md: the deploy and preview role policies", () => {
+    const doc = readFileSync(path.join(root, "docs", "ci.md"), "utf8");
+
+    interface Statement {
+        Sid: string;
+        Effect: string;
+        Action: string | string[];
+        Resource: string | string[];
+        Condition?: Record<string, Record<string, string | string[]>>;
+    }
+
+    /** The JSON block that follows a heading. */
+    function policyAfter(heading: string): Statement[] {
+        const at = doc.indexOf(heading);
+        expect(at, heading).toBeGreaterThanOrEqual(0);
+        const block = /```json\n([\s\S]*?)\n```/.exec(doc.slice(at));
+        if (!block) throw new Error(`no JSON block after "${heading}"`);
+        const policy = mapping(JSON.parse(block[1]), heading);
+        expect(policy.Version).toBe("2012-10-17");
+        return list(policy.Statement, heading).map((s) => mapping(s, heading) as unknown as Statement);
+    }
+
+    const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+    const resourcesOf = (s: Statement) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
+    const deploy = policyAfter("#### The deploy role's policy");
+    const preview = policyAfter("#### The preview role's policy");
+    const granted = (policy: Statement[]) => new Set(policy.flatMap(actionsOf));
+
+    it("are valid policy documents of Allow statements with unique ids", () => {
+        for (const policy of [deploy, preview]) {
+            const sids = policy.map((s) => s.Sid);
+            expect(new Set(sids).size).toBe(sids.length);
+            for (const s of policy) {
+                expect(s.Effect, s.Sid).toBe("Allow");
+                for (const action of actionsOf(s)) expect(action, s.Sid).toMatch(/^[a-z0-9-]+:[A-Z][A-Za-z]+$/);
+            }
+        }
+    });
+
+    it("grant the deploy role every action the table lists (sts:GetCallerIdentity needs none)", () => {
+        const table = doc.slice(doc.indexOf("| program declares / reads |"), doc.indexOf("AWS does not let these be narrowed"));
+        const listed = new Set([...table.matchAll(/`([a-z0-9-]+:[A-Z][A-Za-z]+)`/g)].map((m) => m[1]));
+        listed.delete("sts:GetCallerIdentity");
+        expect(listed.size).toBeGreaterThan(0);
+        const missing = [...listed].filter((a) => !granted(deploy).has(a));
+        expect(missing).toEqual([]);
+        // ...and nothing the table does not explain, apart from the state bucket.
+        const unexplained = [...granted(deploy)].filter((a) => !listed.has(a) && !a.startsWith("s3:"));
+        expect(unexplained).toEqual([]);
+    });
+
+    it("include what the provider really calls for ECS services, SSM parameters and ECR", () => {
+        const all = granted(deploy);
+        for (const action of [
+            "ecs:DescribeServices", "ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments",
+            "ssm:PutParameter", "ssm:AddTagsToResource", "ssm:GetParameter", "ssm:DescribeParameters",
+            "ssm:ListTagsForResource", "ssm:GetParametersByPath",
+            "ecr:DescribeImages", "ecr:BatchGetImage", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
+            "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchCheckLayerAvailability", "ecr:GetAuthorizationToken",
+        ]) {
+            expect(all.has(action), action).toBe(true);
+        }
+        const login = deploy.filter((s) => actionsOf(s).includes("ecr:GetAuthorizationToken"));
+        expect(login.map(resourcesOf)).toEqual([["*"]]);
+    });
+
+    it("scope the deploy role to the stack's names, and pass roles only to ECS tasks", () => {
+        for (const s of deploy) {
+            for (const r of resourcesOf(s)) {
+                if (r === "*" || r.startsWith("arn:aws:s3:::<state-bucket>")) continue;
+                // Every ARN or tag condition names the stack, except: service-linked roles, tagging
+                // as part of a create (which itself needs the stack's tags), security-group rule ids
+                // (the calls still need the stack's tagged group) and RDS's shared default groups.
+                const exempt = ["ServiceLinkedRolesOnFirstUse", "Ec2TagOnCreate", "Ec2SecurityGroupRuleIds", "OwnedDatabaseUsesTheDefaultGroups"];
+                if (exempt.includes(s.Sid)) continue;
+                if (s.Condition === undefined || !JSON.stringify(s.Condition).includes('"<stack>"')) {
+                    expect(r, s.Sid).toMatch(/<app>[-/](<stack>|<source-stack>)([-/:]|$)/);
+                }
+            }
+        }
+        const pass = deploy.filter((s) => actionsOf(s).includes("iam:PassRole"));
+        expect(pass).toHaveLength(1);
+        expect(pass[0]?.Resource).toBe("arn:aws:iam::<account>:role/<app>-<stack>-*");
+        expect(pass[0]?.Condition).toEqual({ StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } });
+        const unscoped = deploy.filter((s) => resourcesOf(s).includes("*")).flatMap(actionsOf);
+        for (const action of unscoped) {
+            expect(action, "only reads and tag-conditioned registration on *").toMatch(/:(Describe|GetAuthorizationToken|RegisterTaskDefinition)/);
+        }
+        const deletes = deploy.filter((s) => actionsOf(s).includes("ssm:DeleteParameter"));
+        expect(deletes.flatMap(resourcesOf)).toEqual(["arn:aws:ssm:<region>:<account>:parameter/<app>/<stack>/running"]);
+    });
+
+    it("keep the preview role read-only", () => {
+        const writes = [...granted(preview)].filter((a) =>
+            /:(Create|Delete|Put|Update|Modify|Tag|Untag|Register|Pass|Authorize|Revoke|Attach|Detach|Associate|Disassociate|Allocate|Release|Replace|Set|Add|Remove|Initiate|Upload|Complete|Stop)/.test(a));
+        expect(writes).toEqual([]);
+        expect(granted(preview).has("ssm:GetParametersByPath")).toBe(true);
+        expect(granted(preview).has("ecs:DescribeServices")).toBe(true);
+    });
+});
