@@ -653,7 +653,11 @@ describe("docs/ci.md: the deploy and preview role policies", () => {
             expect(action, "only reads and tag-conditioned registration on *").toMatch(/:(Describe|GetAuthorizationToken|RegisterTaskDefinition)/);
         }
         const deletes = deploy.filter((s) => actionsOf(s).includes("ssm:DeleteParameter"));
-        expect(deletes.flatMap(resourcesOf)).toEqual(["arn:aws:ssm:<region>:<account>:parameter/<app>/<stack>/running"]);
+        // Release values and ledger entries are kept in AWS: only the stack's own records go.
+        expect(deletes.flatMap(resourcesOf)).toEqual([
+            "arn:aws:ssm:<region>:<account>:parameter/<app>/<stack>/running",
+            "arn:aws:ssm:<region>:<account>:parameter/<app>/<stack>/database",
+        ]);
     });
 
     it("keep the preview role read-only", () => {
