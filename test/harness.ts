@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
 import { accountId, invokeResult, outputsFor, region, type AccountState, type Inputs } from "./support/account";
 import { SimulatedAccount } from "./support/simulated-account";
 import { engineConfig, type ConfigOverrides, fakeSecret, project, projectRoot, readStackConfig } from "./support/stack-config";
@@ -35,6 +36,8 @@ export interface Recorded {
 export interface RunOptions extends AccountState, ConfigOverrides {
     /** Outputs of other stacks, for StackReference (promotion); default: what the account's backend holds. */
     stackOutputs?: Record<string, Record<string, unknown>>;
+    /** Evaluate the program of another checkout of this project (default: this one). */
+    programDir?: string;
     /** An account and backend that outlive this evaluation (sequence tests); deploy the result with account.deploy(run). */
     account?: SimulatedAccount;
     /** Preview mode: computed outputs (ARNs, digests, endpoints) are unknown. */
@@ -118,7 +121,7 @@ async function evaluate(options: RunOptions): Promise<RunResult> {
     const names = new Map<pulumi.Resource, { type: string; name: string }>();
     // index.ts uses `export =`; vitest's import hands it over as the module's default.
     type Program = () => Promise<Record<string, unknown>>;
-    const imported = (await import("../index")) as unknown as Program | { default: Program };
+    const imported = (await (options.programDir ? import(path.join(options.programDir, "index")) : import("../index"))) as unknown as Program | { default: Program };
     const main = typeof imported === "function" ? imported : imported.default;
 
     let failure: Error | undefined;

@@ -86,7 +86,7 @@ export class SimulatedAccount {
         for (const o of this.objects.values()) {
             if (o.type === ssmType) ssm[o.inputs.name] = String(o.inputs.insecureValue ?? o.inputs.value);
             if (o.type === "aws:rds/instance:Instance") {
-                rdsInstances[o.inputs.identifier] = { engine: o.inputs.engine, engineVersion: `${o.inputs.engineVersion}.7`, address: o.outputs.address, port: 5432 };
+                rdsInstances[o.inputs.identifier] = { engine: o.inputs.engine, engineVersion: String(o.inputs.engineVersion).includes(".") ? String(o.inputs.engineVersion) : `${o.inputs.engineVersion}.7`, address: o.outputs.address, port: 5432 };
             }
         }
         return { ssm, rdsInstances };
@@ -166,6 +166,25 @@ export class SimulatedAccount {
             stack.state.delete(key(entry.type, entry.name));
         }
         stack.outputs = {};
+    }
+
+    /** Lost state (`pulumi state delete`, an interrupted create): AWS keeps the resources. */
+    forgetState(stackName: string, names: string[]): void {
+        const state = this.stack(stackName).state;
+        for (const [k, e] of state) if (names.includes(e.name)) state.delete(k);
+    }
+
+    /** Deletes parameters below a path by hand (or by a prune), outside any stack. */
+    deleteParameters(prefix: string): string[] {
+        const gone = [...this.objects.entries()].filter(([, o]) => o.type === ssmType && String(o.inputs.name).startsWith(prefix));
+        for (const [k] of gone) this.objects.delete(k);
+        return gone.map(([, o]) => String(o.inputs.name));
+    }
+
+    /** An RDS instance that exists outside any stack's state (kept by an earlier destroy or taken out of a stack). */
+    addInstance(identifier: string, engineVersion: string): void {
+        const inputs = { identifier, engine: "postgres", engineVersion };
+        this.objects.set(key("aws:rds/instance:Instance", identifier), { type: "aws:rds/instance:Instance", inputs, outputs: { address: `${identifier}.c0ffee123456.${region}.rds.amazonaws.com`, port: 5432 } });
     }
 
     /** Resources the stack's state holds, by logical name. */
