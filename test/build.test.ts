@@ -97,7 +97,7 @@ describe("promotion without rebuilding", () => {
 
     it("refuses, declaring nothing, an image outside ECR (pull rights are scoped to a repository)", async () => {
         const { error, resources } = await runStackFailure({ stack: "dev", config: { build: { image: `ghcr.io/acme/shop@sha256:${"f".repeat(64)}` } } });
-        expect(error.message).toContain("twelve-factor:build: expected an ECR image pinned by digest");
+        expect(error.message).toContain("twelve-factor:build.image: expected an ECR image pinned by digest");
         expect(resources.filter((r) => r.custom)).toEqual([]);
     });
 
