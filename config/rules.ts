@@ -11,7 +11,7 @@ import type { AwsSettings } from "./engine";
 import { reservedDatabaseReason, reservedRoleReason } from "./postgres";
 import { projectKey as P, type Path, type Reporter } from "./report";
 import {
-    acmCertificateArn, ecrImageRef, logRetentionDays, lowerName, maxValueBytes, type ParsedConfig, postgresMajorVersions,
+    acmCertificateArn, ecrImageRef, envVarName, logRetentionDays, lowerName, maxValueBytes, type ParsedConfig, postgresMajorVersions,
     type ProcessConfig, processNamePattern, processSchema, reservedKeys, type SchemaKey,
 } from "./schema";
 
@@ -139,13 +139,13 @@ function releaseKeys(r: Reporter, input: RuleInput): void {
     const env = P("env");
     const secretKeysKey = P("secretKeys");
     const secrets = P("secrets");
-    const envKeys = c.env === undefined ? [] : Object.keys(c.env);
-    const secretKeys = c.secretKeys ?? [];
+    // Names are checked even when a value beside them is refused.
+    const envKeys = c.env !== undefined ? Object.keys(c.env) : objectKeys(input.settings.env).filter((k) => envVarName.test(k));
+    const secretKeys = c.secretKeys ?? (Array.isArray(input.settings.secretKeys) ? input.settings.secretKeys.filter((k): k is string => typeof k === "string" && envVarName.test(k)) : []);
+    const secretValueKeys = c.secrets !== undefined ? Object.keys(c.secrets) : objectKeys(input.settings.secrets).filter((k) => envVarName.test(k));
 
-    if (c.env !== undefined) {
-        for (const key of envKeys) {
-            if ((c.secrets !== undefined && key in c.secrets) || secretKeys.includes(key)) r.add(env, [key], `expected ${key} in either env or secrets, got it in both`);
-        }
+    for (const key of envKeys) {
+        if (secretValueKeys.includes(key) || secretKeys.includes(key)) r.add(env, [key], `expected ${key} in either env or secrets, got it in both`);
     }
     const named: { top: string; path: Path; key: string }[] = [
         ...envKeys.map((key) => ({ top: env, path: [key] as Path, key })),
@@ -159,11 +159,11 @@ function releaseKeys(r: Reporter, input: RuleInput): void {
         const first = secretKeys.indexOf(key);
         if (first !== i) r.add(secretKeysKey, [i], `expected each name once, got ${key} again (also secretKeys[${first}])`);
     });
-    if (c.secretKeys !== undefined && c.secrets !== undefined) {
+    if (c.secretKeys !== undefined) {
         for (const key of new Set(secretKeys)) {
-            if (!(key in c.secrets)) r.add(secrets, [key], `expected a value for required secret ${key}: run pulumi config set --secret --path 'secrets.${key}' <value>, got nothing`);
+            if (!secretValueKeys.includes(key)) r.add(secrets, [key], `expected a value for required secret ${key}: run pulumi config set --secret --path 'secrets.${key}' <value>, got nothing`);
         }
-        for (const key of Object.keys(c.secrets)) {
+        for (const key of secretValueKeys) {
             if (!secretKeys.includes(key)) r.add(secrets, [key], `expected ${key} to be listed in secretKeys, got an undeclared secret`);
         }
     }
@@ -355,9 +355,15 @@ function certificate(r: Reporter, { c, aws }: RuleInput): void {
     }
 }
 
-function tags(r: Reporter, { c, aws }: RuleInput): void {
+/** The keys of a value that is a plain object (none otherwise). */
+function objectKeys(value: unknown): string[] {
+    return value !== null && typeof value === "object" && !Array.isArray(value) ? Object.keys(value) : [];
+}
+
+function tags(r: Reporter, { c, settings, aws }: RuleInput): void {
     const key = P("tags");
-    const user = c.tags === undefined ? [] : Object.keys(c.tags);
+    // Keys are checked even when a value beside them is refused.
+    const user = c.tags !== undefined ? Object.keys(c.tags) : objectKeys(settings.tags).filter((k) => k !== "" && !/^aws:/i.test(k));
     const defaults = Object.keys(aws.defaultTags ?? {});
     const program = new Map(programTagKeys.map((k) => [k.toLowerCase(), k]));
     const sources: { top: string; path: (k: string) => Path; keys: string[] }[] = [
@@ -368,7 +374,7 @@ function tags(r: Reporter, { c, aws }: RuleInput): void {
         for (const k of keys) {
             const own = program.get(k.toLowerCase());
             if (own !== undefined) {
-                r.add(top, path(k), `expected a key other than ${programTagKeys.join(", ")}, which the program sets itself, got ${JSON.stringify(k)}${own !== k ? ` (tag keys differ only in case from ${own}; IAM treats them as the same)` : ""}`);
+                r.add(top, path(k), `expected a key other than ${programTagKeys.join(", ")}, which the program sets itself, got ${JSON.stringify(k)}${own !== k ? ` (it differs from ${own} only in letter case, and IAM treats tag keys case-insensitively)` : ""}`);
             }
         }
     }

@@ -59,6 +59,12 @@ export interface ConfigOverrides {
     secrets?: Record<string, string>;
     /** Hand secrets to the program as plain config, as if set without --secret. */
     plaintextConfig?: boolean;
+    /**
+     * Config set with --secret somewhere below each key (`env`, `tags`, `aws:region`, an unknown
+     * key): applied like `config`, after it and after `secrets`, and each key's top-level key
+     * becomes secret, as Pulumi marks it (`--secret --path env.X` makes all of `env` secret).
+     */
+    secretConfig?: Record<string, unknown>;
 }
 
 /** The config the engine passes to the program: every value as a string, and the keys that are secret. */
@@ -77,6 +83,12 @@ export function engineConfig(options: ConfigOverrides): { config: Record<string,
         config[`${project}:secrets`] = secrets;
         if (options.plaintextConfig !== true) secretKeys.push(`${project}:secrets`);
     }
+    for (const [key, value] of Object.entries(options.secretConfig ?? {})) {
+        const full = key.includes(":") ? key : `${project}:${key}`;
+        if (value === undefined) delete config[full];
+        else config[full] = value;
+        secretKeys.push(full);
+    }
     const serialized: Record<string, string> = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
-    return { config: serialized, secretKeys };
+    return { config: serialized, secretKeys: [...new Set(secretKeys)] };
 }
