@@ -40,6 +40,21 @@ function databaseUrl(env) {
     return env[name].trim();
 }
 
+// The key of the visitor cookie's HMAC-SHA256: shorter than 32 characters it is no key at all.
+const MIN_SECRET_LENGTH = 32;
+
+function sessionSecret(env) {
+    const name = 'SESSION_SECRET';
+    // The value is a key, so no message below may echo it.
+    if (!present(env, name)) {
+        throw new ConfigError(name, `is required: the key that signs visitor cookies (at least ${MIN_SECRET_LENGTH} characters, e.g. openssl rand -hex 32)`);
+    }
+    if (env[name].length < MIN_SECRET_LENGTH) {
+        throw new ConfigError(name, `must be at least ${MIN_SECRET_LENGTH} characters (e.g. openssl rand -hex 32)`);
+    }
+    return env[name];
+}
+
 function integer(env, name, { min, max, fallback }) {
     if (!present(env, name)) {
         if (fallback === undefined) {
@@ -75,6 +90,7 @@ const readers = {
         logLevel: logLevel(env),
         shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', { min: 0, max: 600000, fallback: DEFAULT_SHUTDOWN_TIMEOUT_MS }),
         poolMax: integer(env, 'DATABASE_POOL_MAX', { min: 1, max: 100, fallback: 10 }),
+        sessionSecret: sessionSecret(env),
     }),
     worker: (env) => ({
         databaseUrl: databaseUrl(env),

@@ -2,8 +2,9 @@
 
 const { LOG_LEVELS } = require('./config');
 
-// Values that must never reach the log stream, in the forms they take inside a JSON line.
-function secretForms(databaseUrl) {
+// Values that must never reach the log stream, in the forms they take inside a JSON line: the
+// database URL and its password, and any other secret the process holds (SESSION_SECRET).
+function secretForms(databaseUrl, others) {
     const forms = new Set();
     const add = (s) => {
         // Very short strings would blank out ordinary words; a real password is longer.
@@ -17,13 +18,14 @@ function secretForms(databaseUrl) {
     } catch {
         // loadConfig has already rejected an unparsable URL.
     }
+    for (const s of others) add(s);
     return [...forms].sort((a, b) => b.length - a.length);
 }
 
 /** JSON lines on stdout: the execution environment routes and stores the stream (factor XI). */
-function createLogger({ level, processType, databaseUrl }) {
+function createLogger({ level, processType, databaseUrl, secrets: others = [] }) {
     const threshold = LOG_LEVELS.indexOf(level);
-    const secrets = secretForms(databaseUrl);
+    const secrets = secretForms(databaseUrl, others);
 
     function write(lvl, msg, fields) {
         if (LOG_LEVELS.indexOf(lvl) < threshold) return;

@@ -32,4 +32,13 @@ module.exports = [
         // When the worker claimed the job, by the database's clock, like finished_at.
         sql: `ALTER TABLE jobs ADD COLUMN started_at timestamptz;`,
     },
+    {
+        id: 4,
+        name: 'jobs_visitor_id',
+        // The signed visitor cookie's id of whoever queued the job; GET /jobs lists a visitor's own.
+        sql: `
+            ALTER TABLE jobs ADD COLUMN visitor_id text;
+            CREATE INDEX jobs_visitor_idx ON jobs (visitor_id, id) WHERE visitor_id IS NOT NULL;
+        `,
+    },
 ];

@@ -3,7 +3,10 @@
 // Web process: a small job API on PostgreSQL.
 //   GET  /healthz            200 when the database answers `select 1`, 503 otherwise
 //   POST /jobs               {"kind": "sha256"|"wordcount"|"pbkdf2", "input": {...}} -> 201 job
+//   GET  /jobs               the caller's own jobs, newest first (by its signed visitor cookie)
 //   GET  /jobs/:id[?wait=ms] the job; with wait, holds the request until it is finished (long poll)
+// Every /jobs request carries a visitor cookie signed with SESSION_SECRET (src/visitor.js): a
+// missing one is issued, one that does not verify is answered 401.
 
 const http = require('node:http');
 const crypto = require('node:crypto');
@@ -11,13 +14,15 @@ const { loadConfig } = require('./config');
 const { createLogger, errorFields } = require('./log');
 const { createPool, isUnavailable } = require('./db');
 const { validateJob } = require('./jobs');
+const { identify } = require('./visitor');
 
 const config = loadConfig('web', process.env);
-const log = createLogger({ level: config.logLevel, processType: 'web', databaseUrl: config.databaseUrl });
+const log = createLogger({ level: config.logLevel, processType: 'web', databaseUrl: config.databaseUrl, secrets: [config.sessionSecret] });
 const pool = createPool({ databaseUrl: config.databaseUrl, max: config.poolMax, processType: 'web', log });
 
 const MAX_BODY_BYTES = 1024 * 1024;
 const MAX_WAIT_MS = 20000;
+const LIST_LIMIT = 50;
 const HEALTH_QUERY_TIMEOUT_MS = 2000;
 const JOB_COLUMNS = 'id, kind, status, input, result, error, created_at, started_at, finished_at';
 
@@ -103,17 +108,25 @@ async function healthz(res) {
     }
 }
 
-async function createJob(req, res) {
+async function createJob(req, res, visitorId) {
     const body = await readJson(req);
     if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'request body must be a JSON object');
     const problem = validateJob(body.kind, body.input);
     if (problem) throw new HttpError(400, problem);
     const { rows } = await pool.query(
-        `INSERT INTO jobs (kind, input) VALUES ($1, $2) RETURNING ${JOB_COLUMNS}`,
-        [body.kind, JSON.stringify(body.input)],
+        `INSERT INTO jobs (kind, input, visitor_id) VALUES ($1, $2, $3) RETURNING ${JOB_COLUMNS}`,
+        [body.kind, JSON.stringify(body.input), visitorId],
     );
     res.setHeader('location', `/jobs/${rows[0].id}`);
     return send(res, 201, jobView(rows[0]));
+}
+
+async function listJobs(res, visitorId) {
+    const { rows } = await pool.query(
+        `SELECT ${JOB_COLUMNS} FROM jobs WHERE visitor_id = $1 ORDER BY id DESC LIMIT ${LIST_LIMIT}`,
+        [visitorId],
+    );
+    return send(res, 200, { jobs: rows.map(jobView) });
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -140,16 +153,22 @@ async function route(req, res, url) {
         if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'use GET');
         return healthz(res);
     }
-    if (url.pathname === '/jobs') {
-        if (req.method !== 'POST') throw new HttpError(405, 'use POST');
-        return createJob(req, res);
-    }
     const match = /^\/jobs\/([0-9]{1,18})$/.exec(url.pathname);
-    if (match) {
-        if (req.method !== 'GET') throw new HttpError(405, 'use GET');
-        return getJob(res, match[1], url.searchParams.get('wait'));
+    if (url.pathname !== '/jobs' && !match) throw new HttpError(404, 'not found');
+
+    const visitor = identify(config.sessionSecret, req);
+    if (visitor.setCookie) res.setHeader('set-cookie', visitor.setCookie);
+    // Unverifiable: altered, made up, or signed with a secret since rotated. Nothing is recorded
+    // for it; the cookie set above deletes it, so the client's next request starts afresh.
+    if (visitor.invalid) throw new HttpError(401, 'invalid visitor cookie');
+
+    if (url.pathname === '/jobs') {
+        if (req.method === 'POST') return createJob(req, res, visitor.id);
+        if (req.method === 'GET') return listJobs(res, visitor.id);
+        throw new HttpError(405, 'use GET or POST');
     }
-    throw new HttpError(404, 'not found');
+    if (req.method !== 'GET') throw new HttpError(405, 'use GET');
+    return getJob(res, match[1], url.searchParams.get('wait'));
 }
 
 const server = http.createServer((req, res) => {

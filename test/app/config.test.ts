@@ -32,6 +32,22 @@ describe("configuration from the environment", () => {
         expect(r.output).not.toContain("s3cret-value");
     });
 
+    it("web without SESSION_SECRET refuses to start, naming it", async () => {
+        const r = await runApp("web", { DATABASE_URL: SOME_URL, PORT: "8080" });
+        expect(r.code).toBe(1);
+        expect(r.logs).toHaveLength(1);
+        expect(r.logs[0]).toMatchObject({ level: "error", process: "web", variable: "SESSION_SECRET" });
+        expect(r.logs[0].msg).toContain("SESSION_SECRET is required");
+    });
+
+    it("web with a SESSION_SECRET too short to be a key refuses to start without repeating it", async () => {
+        const r = await runApp("web", { DATABASE_URL: SOME_URL, PORT: "8080", SESSION_SECRET: "hunter2-hunter2" });
+        expect(r.code).toBe(1);
+        expect(r.logs[0]).toMatchObject({ variable: "SESSION_SECRET" });
+        expect(r.logs[0].msg).toMatch(/at least 32 characters/);
+        expect(r.output).not.toContain("hunter2");
+    });
+
     it("worker rejects an invalid WORKER_POLL_MS", async () => {
         const r = await runApp("worker", { DATABASE_URL: SOME_URL, WORKER_POLL_MS: "soon" });
         expect(r.code).toBe(1);

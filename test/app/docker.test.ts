@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BASE_IMAGE, buildImage, docker, dockerOk, ensureBaseImage, ensureDocker, ensureStandIn, imageSize } from "../support/docker";
 import { NODE_VERSION, NPM_VERSION } from "../support/executables";
 import { freePort, startPostgres, type PostgresServer } from "../support/postgres";
-import { eventually, request, type Job } from "./harness";
+import { eventually, request, SESSION_SECRET, type Job } from "./harness";
 
 const APP_DIR = path.resolve(__dirname, "../../app");
 const suffix = randomBytes(4).toString("hex");
@@ -139,7 +139,7 @@ describe("the app image (app/Dockerfile)", () => {
         expect(again.stdout).toContain('"applied":0');
 
         const port = await freePort();
-        const web = await startContainer("web", { DATABASE_URL: databaseUrl, PORT: String(port) });
+        const web = await startContainer("web", { DATABASE_URL: databaseUrl, PORT: String(port), SESSION_SECRET });
         const worker = await startContainer("worker", { DATABASE_URL: databaseUrl, WORKER_POLL_MS: "100" }, ["node", "src/worker.js"]);
 
         // The image's own HEALTHCHECK (node src/healthcheck.js), as Docker runs it.
@@ -175,6 +175,7 @@ describe("the app image (app/Dockerfile)", () => {
             for (const line of lines) expect(() => JSON.parse(line) as unknown, line).not.toThrow();
             expect(lines.at(-1)).toContain('"msg":"stopped"');
             expect(logs.stdout + logs.stderr).not.toContain(pg.password);
+            expect(logs.stdout + logs.stderr).not.toContain(SESSION_SECRET);
         }
     });
 });

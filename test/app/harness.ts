@@ -2,10 +2,14 @@
 // them (cwd app/, `node src/<type>.js`), configured by environment variables only.
 
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import * as http from "node:http";
 import * as path from "node:path";
 
 export const APP_DIR = path.resolve(__dirname, "../../app");
+
+/** A SESSION_SECRET as the stacks deliver it (openssl rand -hex 32), new for each test file. */
+export const SESSION_SECRET = randomBytes(32).toString("hex");
 
 export type ProcessType = "web" | "worker" | "migrate" | "healthcheck";
 

@@ -4,7 +4,7 @@ import { startPostgres, type PostgresServer } from "../support/postgres";
 import { runApp, startApp } from "./harness";
 
 let pg: PostgresServer;
-const MIGRATIONS = 3;
+const MIGRATIONS = 4;
 
 beforeAll(async () => {
     pg = await startPostgres();
@@ -32,7 +32,7 @@ describe("migrate (node src/migrate.js)", () => {
         expect(first.output).toBe(first.logs.map((l) => JSON.stringify(l)).join("\n") + "\n");
         expect(first.code).toBe(0);
         const applied = first.logs.filter((l) => l.msg === "migration applied").map((l) => l.migration);
-        expect(applied).toEqual(["1_create_jobs", "2_jobs_processed_by", "3_jobs_started_at"]);
+        expect(applied).toEqual(["1_create_jobs", "2_jobs_processed_by", "3_jobs_started_at", "4_jobs_visitor_id"]);
 
         const second = await runApp("migrate", { DATABASE_URL: url });
         expect(second.code).toBe(0);
@@ -40,7 +40,7 @@ describe("migrate (node src/migrate.js)", () => {
         expect(second.logs.at(-1)).toMatchObject({ msg: "migrations complete", applied: 0, total: MIGRATIONS });
 
         const rows = await query<{ id: number }>(url, "SELECT id FROM schema_migrations ORDER BY id");
-        expect(rows.map((r) => r.id)).toEqual([1, 2, 3]);
+        expect(rows.map((r) => r.id)).toEqual([1, 2, 3, 4]);
         const columns = await query<{ column_name: string }>(url, "SELECT column_name FROM information_schema.columns WHERE table_name = 'jobs' ORDER BY column_name");
         expect(columns.map((c) => c.column_name)).toContain("processed_by");
         for (const r of [first, second]) expect(r.output).not.toContain(pg.password);

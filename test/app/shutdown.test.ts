@@ -12,7 +12,7 @@ import * as http from "node:http";
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, startPostgres, type PostgresServer } from "../support/postgres";
-import { killApp, request, runApp, startApp, type AppProcess, type Job } from "./harness";
+import { killApp, request, runApp, SESSION_SECRET, startApp, type AppProcess, type Job } from "./harness";
 
 const CLIENTS = 12;
 // High enough that the clients are still sending when the signal arrives, on any machine.
@@ -53,7 +53,7 @@ describe("web under load receives SIGTERM", () => {
         const url = await pg.createDatabase("shutdown_test");
         expect((await runApp("migrate", { DATABASE_URL: url })).code).toBe(0);
         const port = await freePort();
-        web = startApp("web", { DATABASE_URL: url, PORT: String(port), SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) });
+        web = startApp("web", { DATABASE_URL: url, PORT: String(port), SESSION_SECRET, SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) });
         await web.waitForLog((l) => l.msg === "listening");
 
         // No worker runs, so these long polls are still waiting when the signal arrives.

@@ -4,7 +4,7 @@
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, startPostgres, type PostgresServer } from "../support/postgres";
-import { killApp, request, runApp, startApp, type AppProcess } from "./harness";
+import { killApp, request, runApp, SESSION_SECRET, startApp, type AppProcess } from "./harness";
 
 let pg: PostgresServer;
 let web: AppProcess | undefined;
@@ -25,7 +25,7 @@ describe("DATABASE_URL with sslmode=no-verify", () => {
         expect(migrated.code, migrated.output).toBe(0);
 
         const port = await freePort();
-        web = startApp("web", { DATABASE_URL: url, PORT: String(port) });
+        web = startApp("web", { DATABASE_URL: url, PORT: String(port), SESSION_SECRET });
         await web.waitForLog((l) => l.msg === "listening");
         expect((await request(port, "GET", "/healthz")).status).toBe(200);
         expect((await request(port, "POST", "/jobs", { body: { kind: "sha256", input: { text: "tls" } } })).status).toBe(201);

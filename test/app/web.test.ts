@@ -1,7 +1,7 @@
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, startPostgres, type PostgresServer } from "../support/postgres";
-import { eventually, killApp, request, runApp, startApp, type AppProcess, type Job } from "./harness";
+import { eventually, killApp, request, runApp, SESSION_SECRET, startApp, type AppProcess, type Job } from "./harness";
 
 let pg: PostgresServer;
 let web: AppProcess | undefined;
@@ -15,7 +15,7 @@ beforeAll(async () => {
     const migrated = await runApp("migrate", { DATABASE_URL: url });
     expect(migrated.code, migrated.output).toBe(0);
     port = await freePort();
-    web = startApp("web", { DATABASE_URL: url, PORT: String(port), LOG_LEVEL: "debug" });
+    web = startApp("web", { DATABASE_URL: url, PORT: String(port), LOG_LEVEL: "debug", SESSION_SECRET });
     await web.waitForLog((l) => l.msg === "listening");
 });
 
@@ -89,11 +89,77 @@ describe("web (node src/web.js)", () => {
         expect(web?.child.exitCode).toBeNull();
     });
 
-    it("logs JSON lines only, with a request line per request and no password", () => {
+    it("logs JSON lines only, with a request line per request and no password or session secret", async () => {
+        // A request id is logged as given when it looks like a token, as a 64-hex secret does.
+        expect((await request(port, "GET", "/healthz", { headers: { "x-request-id": SESSION_SECRET } })).status).toBe(200);
+        await web?.waitForLog((l) => l.msg === "request" && l.path === "/healthz" && l.request_id === "***", 5000);
         const out = web?.output() ?? "";
+        expect(out).not.toContain(SESSION_SECRET);
         for (const line of out.trim().split("\n")) expect(() => JSON.parse(line) as unknown, line).not.toThrow();
         expect(out).not.toContain(pg.password);
         expect(out).not.toContain(encodeURIComponent(pg.password));
         expect(web?.logs.some((l) => l.msg === "request" && l.path === "/jobs" && l.status === 201)).toBe(true);
+    });
+});
+
+/** The tf_visitor cookie's value from a Set-Cookie header, and the header itself. */
+function visitorCookie(headers: Record<string, string | string[] | undefined>): { value: string; header: string } | undefined {
+    const header = ([] as string[]).concat(headers["set-cookie"] ?? []).find((h) => h.startsWith("tf_visitor="));
+    return header === undefined ? undefined : { value: header.slice("tf_visitor=".length).split(";")[0], header };
+}
+
+describe("visitor cookie, signed with SESSION_SECRET", () => {
+    it("is issued signed with HMAC-SHA256, round-trips, and keys the visitor's own job list", async () => {
+        const first = await request(port, "GET", "/jobs");
+        expect(first.status).toBe(200);
+        expect(first.json()).toEqual({ jobs: [] });
+        const issued = visitorCookie(first.headers);
+        expect(issued?.header).toMatch(/; HttpOnly/);
+        expect(issued?.header).toMatch(/; SameSite=Lax/);
+        const [version, id, signature] = issued!.value.split(".");
+        expect(version).toBe("v1");
+        expect(id).toMatch(/^[0-9a-f-]{36}$/);
+        expect(signature).toBe(createHmac("sha256", SESSION_SECRET).update(`tf_visitor.v1.${id}`).digest("base64url"));
+
+        const cookie = { cookie: `other=1; tf_visitor=${issued!.value}` };
+        const created = await request(port, "POST", "/jobs", { headers: cookie, body: { kind: "sha256", input: { text: "mine" } } });
+        expect(created.status).toBe(201);
+        expect(visitorCookie(created.headers)).toBeUndefined();
+        const mine = await request(port, "GET", "/jobs", { headers: cookie });
+        expect(mine.json<{ jobs: Job[] }>().jobs.map((j) => j.id)).toEqual([created.json<Job>().id]);
+
+        // Another visitor sees none of them; a request without a cookie gets a new visitor.
+        const other = await request(port, "GET", "/jobs");
+        expect(visitorCookie(other.headers)?.value).not.toBe(issued!.value);
+        expect(other.json()).toEqual({ jobs: [] });
+        expect((await request(port, "GET", "/jobs", { headers: { "x-forwarded-proto": "https" } })).headers["set-cookie"]?.[0]).toMatch(/; Secure/);
+    });
+
+    it("rejects a tampered or foreign cookie with 401, clears it, and records nothing", async () => {
+        const issued = visitorCookie((await request(port, "GET", "/jobs")).headers)!.value;
+        const [version, id, signature] = issued.split(".");
+        const otherId = id.replace(/^./, (c) => (c === "0" ? "1" : "0"));
+        const forged = createHmac("sha256", "some-other-secret-of-the-same-length-0123456789abcdef").update(`tf_visitor.v1.${id}`).digest("base64url");
+        for (const bad of [
+            `${version}.${otherId}.${signature}`,
+            `${version}.${id}.${signature.slice(0, -2)}${signature.endsWith("AA") ? "BB" : "AA"}`,
+            `${version}.${id}.${forged}`,
+            `v2.${id}.${signature}`,
+            "garbage",
+        ]) {
+            const r = await request(port, "POST", "/jobs", { headers: { cookie: `tf_visitor=${bad}` }, body: { kind: "sha256", input: { text: `tampered ${bad}` } } });
+            expect(r.status, bad).toBe(401);
+            expect(r.json()).toEqual({ error: "invalid visitor cookie" });
+            expect(visitorCookie(r.headers)?.header).toMatch(/^tf_visitor=; .*Max-Age=0/);
+            expect((await request(port, "GET", "/jobs", { headers: { cookie: `tf_visitor=${bad}` } })).status).toBe(401);
+        }
+        const { Client } = await import("pg");
+        const client = new Client({ connectionString: url });
+        await client.connect();
+        const { rows } = await client.query("SELECT count(*) AS n FROM jobs WHERE input->>'text' LIKE 'tampered%'");
+        await client.end();
+        expect(rows[0].n).toBe("0");
+        // /healthz never looks at cookies: the load balancer's checks carry none.
+        expect((await request(port, "GET", "/healthz", { headers: { cookie: "tf_visitor=garbage" } })).status).toBe(200);
     });
 });
