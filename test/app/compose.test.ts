@@ -1,5 +1,6 @@
 // docker-compose.yml must run what the stacks run: the same image from app/, the same process
-// commands, PostgreSQL of the same major version, and the same read-only filesystem.
+// commands, PostgreSQL of the same major version, and the same read-only filesystem with /tmp a
+// volume of each container's own. (test/app/compose-up.test.ts runs it.)
 
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -7,6 +8,7 @@ import { load } from "js-yaml";
 import { describe, expect, it } from "vitest";
 
 const ROOT = path.resolve(__dirname, "../..");
+const DOCKERFILE = fs.readFileSync(path.join(ROOT, "app/Dockerfile"), "utf8");
 
 interface Service {
     image?: string;
@@ -16,6 +18,7 @@ interface Service {
     depends_on?: Record<string, { condition: string }>;
     read_only?: boolean;
     tmpfs?: string[];
+    volumes?: string[];
     ports?: string[];
 }
 
@@ -28,16 +31,29 @@ describe("docker-compose.yml", () => {
     });
 
     it.each([
-        ["migrate", migrate, "src/migrate.js"],
-        ["web", web, "src/web.js"],
-        ["worker", worker, "src/worker.js"],
-    ] as const)("runs %s from the app image as `node %s`, read-only with a writable /tmp", (_name, service, script) => {
+        ["migrate", "src/migrate.js", migrate],
+        ["web", "src/web.js", web],
+        ["worker", "src/worker.js", worker],
+    ] as const)("runs %s from the app image as `node %s`, read-only with the image's /tmp volume", (_name, script, service) => {
         expect(service.build).toBe("./app");
         expect(service.command).toEqual(["node", script]);
         expect(fs.existsSync(path.join(ROOT, "app", script))).toBe(true);
         expect(service.read_only).toBe(true);
-        expect(service.tmpfs).toEqual(["/tmp"]);
+        // As on ECS: /tmp is a fresh volume per container that takes the image's owner and mode,
+        // not a tmpfs (always 1777, whatever the image says) nor a volume shared between services.
+        expect(service.tmpfs).toBeUndefined();
+        expect(service.volumes).toBeUndefined();
         expect(service.environment?.DATABASE_URL).toMatch(/^postgres:\/\/[^@]+@db:5432\//);
+        // The stacks deliver SESSION_SECRET to every process; here a value that says what it is.
+        expect(service.environment?.SESSION_SECRET).toMatch(/local-only/);
+        expect(service.environment?.SESSION_SECRET.length).toBeGreaterThanOrEqual(32);
+    });
+
+    it("relies on the image declaring /tmp a volume owned by the app user", () => {
+        const volume = DOCKERFILE.search(/^VOLUME \/tmp$/m);
+        const chown = DOCKERFILE.search(/^RUN chown 1000:1000 \/tmp && chmod 1777 \/tmp$/m);
+        expect(chown).toBeGreaterThan(0);
+        expect(volume).toBeGreaterThan(chown);
     });
 
     it("migrates before web and worker start, and only once the database is ready", () => {
@@ -46,9 +62,9 @@ describe("docker-compose.yml", () => {
         expect(worker.depends_on).toEqual({ migrate: { condition: "service_completed_successfully" } });
     });
 
-    it("publishes the web port that the image exposes, on loopback only", () => {
+    it("publishes the web port that the image exposes, on loopback only (WEB_PORT, default 8080)", () => {
         expect(web.environment?.PORT).toBe("8080");
-        expect(web.ports).toEqual(["127.0.0.1:8080:8080"]);
-        expect(fs.readFileSync(path.join(ROOT, "app/Dockerfile"), "utf8")).toMatch(/^EXPOSE 8080$/m);
+        expect(web.ports).toEqual(["127.0.0.1:${WEB_PORT:-8080}:8080"]);
+        expect(DOCKERFILE).toMatch(/^EXPOSE 8080$/m);
     });
 });
