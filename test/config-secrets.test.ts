@@ -29,7 +29,7 @@ const devDatabase = dev["twelve-factor:database"] as Record<string, unknown>;
 /** Places a secret can be put by mistake: `pulumi config set --secret [--path] <key> <canary>`. */
 const places: { where: string; secretConfig: (c: string) => Record<string, unknown>; key: string; says?: RegExp }[] = [
     { where: "under env", secretConfig: (c) => ({ env: { ...(dev["twelve-factor:env"] as object), API_TOKEN: c } }), key: "twelve-factor:env", says: /^holds a value set with --secret; secrets belong under twelve-factor:secrets \(pulumi config set --secret --path 'secrets.KEY' …\) and in secretKeys$/ },
-    { where: "as an empty-named env key's value", secretConfig: (c) => ({ env: { "bad-name": c, EMPTY: "" } }), key: "twelve-factor:env" },
+    { where: "beside a bad env name and an empty value", secretConfig: (c) => ({ env: { "bad-name": c, EMPTY: "" } }), key: "twelve-factor:env", says: /holds a value set with --secret/ },
     { where: "under tags", secretConfig: (c) => ({ tags: { team: c } }), key: "twelve-factor:tags", says: /holds a value set with --secret/ },
     { where: "as a tag key's value that breaks AWS's rules", secretConfig: (c) => ({ tags: { "aws:x": c, app: c } }), key: "twelve-factor:tags" },
     { where: "as an unknown key", secretConfig: (c) => ({ secretz: c }), key: "twelve-factor:secretz", says: /no such setting.*a secret value \(hidden\)/ },
@@ -38,7 +38,8 @@ const places: { where: string; secretConfig: (c: string) => Record<string, unkno
     { where: "as an unknown aws key", secretConfig: (c) => ({ "aws:secretKeyy": c }), key: "aws:secretKeyy", says: /a secret value \(hidden\)/ },
     { where: "as a wrongly typed number field", secretConfig: (c) => ({ processes: { ...devProcesses, web: { ...devProcesses.web, cpu: c } } }), key: "twelve-factor:processes.web.cpu", says: /expected number.*a secret value \(hidden\)/ },
     { where: "as a top-level number", secretConfig: (c) => ({ logRetentionDays: c }), key: "twelve-factor:logRetentionDays", says: /a secret value \(hidden\)/ },
-    { where: "inside processes.*.command", secretConfig: (c) => ({ processes: { ...devProcesses, worker: { ...devProcesses.worker, command: ["node", c, ""] } } }), key: "twelve-factor:processes" },
+    { where: "inside processes.*.command", secretConfig: (c) => ({ processes: { ...devProcesses, worker: { ...devProcesses.worker, command: ["node", c] } } }), key: "twelve-factor:processes", says: /holds a value set with --secret/ },
+    { where: "as a command given as one string", secretConfig: (c) => ({ processes: { ...devProcesses, worker: { ...devProcesses.worker, command: c } } }), key: "twelve-factor:processes.worker.command", says: /expected array.*a secret value \(hidden\)/ },
     { where: "inside a list of names", secretConfig: (c) => ({ secretKeys: ["SESSION_SECRET", c] }), key: "twelve-factor:secretKeys[1]", says: /a secret value \(hidden\)/ },
     { where: "inside a list of subnets", secretConfig: (c) => ({ network: { mode: "existing", vpcId: "vpc-0123456789abcdef0", publicSubnetIds: [c, c], privateSubnetIds: ["subnet-01234567", c] } }), key: "twelve-factor:network" },
     { where: "as the app name", secretConfig: (c) => ({ app: c }), key: "twelve-factor:app", says: /a secret value \(hidden\)/ },

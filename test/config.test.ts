@@ -52,6 +52,14 @@ const badConfigs: { why: string; stack?: string; config?: Record<string, unknown
     { why: "an existing network with one private subnet", config: { network: { mode: "existing", vpcId: "vpc-0123456789abcdef0", publicSubnetIds: ["subnet-01234567", "subnet-12345678"], privateSubnetIds: ["subnet-23456789"] } }, key: "twelve-factor:network.privateSubnetIds", says: /2/ },
     { why: "a misspelt top-level key", config: { proceses: devProcesses }, key: "twelve-factor:proceses", says: /no such setting/ },
     { why: "no region", config: { "aws:region": undefined }, key: "aws:region", says: /given nothing/ },
+    { why: "an app called null (text, not JSON)", config: { app: "null" }, key: "twelve-factor:app", says: /reserved word.*got "null"/ },
+    { why: "an external database port beyond 65535", config: withDatabase({ kind: "external", external: { url: "postgresql://u:p@db.example.com:99999/shop" } }), key: "twelve-factor:database.external.url", says: /port from 1 to 65535/ },
+    { why: "a misspelt namespace", config: { "twelvefactor:app": "shop" }, key: "twelvefactor:app", says: /namespace "twelvefactor"/ },
+    { why: "more tags than AWS allows with the program's own", config: { tags: Object.fromEntries(Array.from({ length: 46 }, (_, i) => [`t${i}`, "x"])) }, key: "twelve-factor:tags", says: /at most 45 tags/ },
+    { why: "a subnet in both tiers of an adopted network", config: { network: { mode: "existing", vpcId: "vpc-0123456789abcdef0", publicSubnetIds: ["subnet-01234567", "subnet-12345678"], privateSubnetIds: ["subnet-12345678", "subnet-23456789"] } }, key: "twelve-factor:network.privateSubnetIds[0]", says: /in both/ },
+    { why: "a certificate of another region", config: { certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9" }, key: "twelve-factor:certificateArn", says: /got one in us-east-1/ },
+    { why: "a master user PostgreSQL reserves", config: withOwned({ username: "user" }), key: "twelve-factor:database.owned.username", says: /reserved word/ },
+    { why: "an env key Fargate sets", config: { env: { AWS_REGION: "us-east-1" } }, key: "twelve-factor:env.AWS_REGION", says: /ECS and Fargate/ },
 ];
 
 describe("bad stack config is rejected before any resource is declared", () => {
