@@ -216,7 +216,7 @@ server.on('error', (err) => {
 });
 
 server.listen(config.port, () => {
-    log.info('listening', { port: config.port });
+    log.info('listening', { port: config.port, node: process.version });
 });
 
 function shutdown(signal) {

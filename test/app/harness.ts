@@ -1,10 +1,12 @@
 // Drives the sample app as a black box: real processes started the way the container starts
-// them (cwd app/, `node src/<type>.js`), configured by environment variables only.
+// them (cwd app/, `node src/<type>.js`), configured by environment variables only, on the
+// image's Node.js (the pinned NODE_VERSION), not on whichever Node.js runs the tests.
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as http from "node:http";
 import * as path from "node:path";
+import { pinnedNode } from "../support/executables";
 
 export const APP_DIR = path.resolve(__dirname, "../../app");
 
@@ -41,9 +43,12 @@ function isLogLine(v: unknown): v is LogLine {
     return typeof v === "object" && v !== null && typeof (v as { msg?: unknown }).msg === "string" && typeof (v as { level?: unknown }).level === "string";
 }
 
+let appNode: string | undefined;
+
 export function startApp(type: ProcessType, env: Record<string, string>): AppProcess {
+    appNode ??= pinnedNode();
     // Only PATH is inherited, so that nothing from the test runner's environment leaks in.
-    const child = spawn(process.execPath, [`src/${type}.js`], {
+    const child = spawn(appNode, [`src/${type}.js`], {
         cwd: APP_DIR,
         env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
         stdio: ["ignore", "pipe", "pipe"],

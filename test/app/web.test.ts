@@ -1,5 +1,6 @@
 import { createHash, createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NODE_VERSION } from "../support/executables";
 import { freePort, startPostgres, type PostgresServer } from "../support/postgres";
 import { eventually, killApp, request, runApp, SESSION_SECRET, startApp, type AppProcess, type Job } from "./harness";
 
@@ -26,6 +27,10 @@ afterAll(async () => {
 });
 
 describe("web (node src/web.js)", () => {
+    it("runs on the image's Node.js", async () => {
+        expect(await web?.waitForLog((l) => l.msg === "listening")).toMatchObject({ node: `v${NODE_VERSION}` });
+    });
+
     it("answers /healthz with 200 while the database is up", async () => {
         const r = await request(port, "GET", "/healthz");
         expect(r.status).toBe(200);
