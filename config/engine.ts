@@ -116,6 +116,9 @@ function readAwsSetting(full: string, name: string, value: unknown, aws: AwsSett
                 r.add(full, [], `expected {tags: {KEY: value}}, given ${r.show(full, [], parsed)}`);
                 return;
             }
+            for (const key of Object.keys(parsed)) {
+                if (key !== "tags") r.add(full, [key], `expected no such setting (the AWS provider's defaultTags holds only tags), got ${r.show(full, [key], (parsed as Record<string, unknown>)[key])}`);
+            }
             const tags = (parsed as { tags?: unknown }).tags;
             if (tags === undefined) return;
             const result = tagsSchema.safeParse(tags);

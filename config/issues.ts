@@ -31,8 +31,17 @@ export function describeIssue(r: Reporter, top: string, issue: z.core.$ZodIssue,
         return;
     }
     let message = issue.message.replace(/^Invalid input: /, "").replace(/^Invalid option: /, "");
-    if (issue.code === "invalid_type" && !r.hides(top, path)) message += typeHint(issue.expected, given);
+    if (issue.code === "invalid_type" && !r.hides(top, path)) message += path.length === 0 ? topLevelHint(issue.expected, given) : typeHint(issue.expected, given);
     r.add(top, path, `${message}; given ${shown}`);
+}
+
+/** A top-level key arrives as text; only its form can be wrong. */
+function topLevelHint(expected: string, given: unknown): string {
+    if (expected === "number" && typeof given === "string") return " (a plain decimal number such as 30)";
+    if ((expected === "object" || expected === "record" || expected === "array") && typeof given === "string") {
+        return ` (set it in the stack file as YAML, or with pulumi config set --path '<key>.<name>' …)`;
+    }
+    return "";
 }
 
 /** Why a value has the wrong JSON type, when the cause is the usual one. */

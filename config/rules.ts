@@ -299,6 +299,8 @@ export function externalUrlProblem(url: string): string | undefined {
         if (!/^[0-9]+$/.test(port)) return "expected a port from 1 to 65535 in the URL, got a port that is not a number";
         if (Number(port) < 1 || Number(port) > 65535) return "expected a port from 1 to 65535 in the URL, got a port outside that range";
     }
+    if (/^(localhost|127(\.[0-9]+){3}|\[::1\]|0\.0\.0\.0)\.?$/i.test(host)) return "expected a host the tasks can reach, got a loopback address (the database does not run inside the task)";
+    if (m[4] !== undefined) return "expected no #fragment in the URL";
     const dbName = (m[2] ?? "").slice(1);
     if (dbName === "") return "expected a database name in the URL (postgresql://host/<database>), got none";
     if (dbName.includes("/")) return "expected one path segment in the URL, the database name";
@@ -326,12 +328,18 @@ function network(r: Reporter, { c }: RuleInput): void {
             if (first !== i) r.add(key, [tier, i], `expected each subnet once, got ${r.show(key, [tier, i], id)} again (also ${tier}[${first}])`);
         });
     }
+    // ECS: a service's awsvpc configuration takes at most 16 subnets.
+    if (n.privateSubnetIds.length > maxServiceSubnets) {
+        r.add(key, ["privateSubnetIds"], `expected at most ${maxServiceSubnets} subnets (ECS's limit for a service's network configuration), got ${n.privateSubnetIds.length}`);
+    }
     n.privateSubnetIds.forEach((id, i) => {
         if (n.publicSubnetIds.includes(id)) {
             r.add(key, ["privateSubnetIds", i], `expected private subnets apart from the public ones (tasks and the database must not sit where the load balancer faces the internet), got ${r.show(key, ["privateSubnetIds", i], id)} in both`);
         }
     });
 }
+
+const maxServiceSubnets = 16;
 
 function certificate(r: Reporter, { c, aws }: RuleInput): void {
     if (c.certificateArn === undefined) return;

@@ -195,6 +195,8 @@ const badConfigs: BadConfig[] = [
     { why: "an external URL with bad percent-encoding", config: withUrl("postgresql://u:%zz@db.example.com/shop"), key: "twelve-factor:database.external.url", says: /percent-encoding/ },
     { why: "an external MySQL URL", config: withUrl("mysql://u:p@db.example.com/shop"), key: "twelve-factor:database.external.url", says: /postgres:\/\/ or postgresql:\/\/ URL; given a secret value \(hidden\)/ },
     { why: "an empty external URL", config: withUrl(""), key: "twelve-factor:database.external.url", says: /non-empty/ },
+    { why: "an external database on localhost", config: withUrl("postgresql://u:p@localhost:5432/shop"), key: "twelve-factor:database.external.url", says: /loopback/ },
+    { why: "an external URL with a fragment", config: withUrl("postgresql://db.example.com/shop#x"), key: "twelve-factor:database.external.url", says: /fragment/ },
     { why: "a misspelt owned setting", config: withOwned({ passwrd: "x" }), key: "twelve-factor:database.owned.passwrd", says: /no such setting.*hidden/ },
 
     // Network.
@@ -208,6 +210,7 @@ const badConfigs: BadConfig[] = [
     { why: "a subnet in both tiers", config: existingNetwork(["subnet-01234567", "subnet-12345678"], ["subnet-12345678", "subnet-23456789"]), key: "twelve-factor:network.privateSubnetIds[0]", says: /apart from the public ones.*"subnet-12345678" in both/ },
     { why: "a public subnet listed twice", config: existingNetwork(["subnet-01234567", "subnet-01234567"], ["subnet-12345678", "subnet-23456789"]), key: "twelve-factor:network.publicSubnetIds[1]", says: /each subnet once/ },
     { why: "a private subnet listed twice", config: existingNetwork(["subnet-01234567", "subnet-12345678"], ["subnet-23456789", "subnet-23456789"]), key: "twelve-factor:network.privateSubnetIds[1]", says: /each subnet once/ },
+    { why: "more private subnets than an ECS service takes", config: existingNetwork(["subnet-01234567", "subnet-12345678"], Array.from({ length: 17 }, (_, i) => `subnet-${String(i).padStart(8, "a")}`)), key: "twelve-factor:network.privateSubnetIds", says: /at most 16 subnets/ },
     { why: "a VPC id too short", config: { network: { mode: "existing", vpcId: "vpc-123", publicSubnetIds: ["subnet-01234567", "subnet-12345678"], privateSubnetIds: ["subnet-23456789", "subnet-34567890"] } }, key: "twelve-factor:network.vpcId", says: /VPC id/ },
     { why: "a subnet id of 9 hex digits", config: existingNetwork(["subnet-012345678", "subnet-12345678"], ["subnet-23456789", "subnet-34567890"]), key: "twelve-factor:network.publicSubnetIds[0]", says: /subnet id/ },
 
@@ -248,6 +251,8 @@ const badConfigs: BadConfig[] = [
     { why: "tags as a list", config: withTags(["team=platform"] as unknown as Record<string, unknown>), key: "twelve-factor:tags", says: /expected record/ },
     { why: "a default tag with aws:", config: { "aws:defaultTags": { tags: { "aws:x": "y" } } }, key: "aws:defaultTags.tags.aws:x", says: /not starting with aws:/ },
     { why: "a default tag the program sets", config: { "aws:defaultTags": { tags: { stack: "x" } } }, key: "aws:defaultTags.tags.stack", says: /which the program sets itself/ },
+    { why: "a misspelt default tags setting", config: { "aws:defaultTags": { tag: { team: "x" } } }, key: "aws:defaultTags.tag", says: /only tags/ },
+    { why: "a top-level number with a leading zero", config: { logRetentionDays: "014" }, key: "twelve-factor:logRetentionDays", says: /plain decimal number/ },
     { why: "default tags not an object", config: { "aws:defaultTags": "team=platform" }, key: "aws:defaultTags", says: /\{tags: \{KEY: value\}\}/ },
 ];
 
