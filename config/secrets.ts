@@ -133,8 +133,12 @@ export function secrecyProblems(r: Reporter, input: SecrecyInput): void {
 /** Every value no message may contain: everything under secret top-level keys, and every value in a secret place. */
 export function secretValues(raw: Map<string, unknown>, settings: { secrets?: unknown; database?: unknown }, secretTops: ReadonlySet<string>): string[] {
     const values: string[] = [];
-    for (const top of secretTops) values.push(...leaves(raw.get(top)));
-    for (const top of secretTops) {
+    // `database` is secret whenever it holds a password or URL; its other values (the app's
+    // own name as dbName or username, often) are no secret, and would mangle every message
+    // that names the app. Its secret places are listed below.
+    const tops = [...secretTops].filter((top) => top !== databaseKey);
+    for (const top of tops) values.push(...leaves(raw.get(top)));
+    for (const top of tops) {
         const value = raw.get(top);
         if (typeof value === "string") {
             try {

@@ -305,6 +305,11 @@ describe("limits of what the program derives", () => {
         expect(problem?.message).toMatch(/task definition within ECS's 65536-byte limit/);
     });
 
+    it("shows non-secret values even when a secret key holds the same word", () => {
+        const { problems } = problemsOf({ config: { app: "shop-inventory-xy", ...withExisting({ username: "shop-inventory-xy", dbName: "shop" }) } });
+        expect(problems.find((p) => p.key === "twelve-factor:app")?.message).toContain('("shop-inventory-xy-dev" is 21 of 20), got "shop-inventory-xy"');
+    });
+
     it("refuses a stack name that breaks resource names", () => {
         const { problems } = problemsOf({ stackName: "Dev_1" });
         expect(problems.find((p) => p.key === "(stack name)")?.message).toMatch(/lowercase.*got "Dev_1"/);
