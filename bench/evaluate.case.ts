@@ -14,7 +14,7 @@ function options(): RunOptions {
     if (scenario !== "large") return { stack: "dev" };
     const processes = readStackConfig("dev").config["twelve-factor:processes"] as Record<string, object>;
     const workers = Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`worker${i + 2}`, processes.worker]));
-    const env = Object.fromEntries(Array.from({ length: 198 }, (_, i) => [`SETTING_${String(i + 1).padStart(3, "0")}`, `value-${i + 1}`]));
+    const env = Object.fromEntries(Array.from({ length: 190 }, (_, i) => [`SETTING_${String(i + 1).padStart(3, "0")}`, `value-${i + 1}`]));
     return { stack: "dev", config: { env, processes: { ...processes, ...workers } } };
 }
 

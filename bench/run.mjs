@@ -1,5 +1,5 @@
 // npm run bench: evaluates the dev stack, the prod stack and a synthetic large stack
-// (200 config keys, 8 process types) under Pulumi's mocks, one process per scenario.
+// (about 190 config keys, 8 process types) under Pulumi's mocks, one process per scenario.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";

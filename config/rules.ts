@@ -244,6 +244,12 @@ function database(r: Reporter, { c }: RuleInput): void {
         r.add(key, ["external", "url"], "expected the server's URL for kind external: run pulumi config set --secret --path database.external.url <postgresql://…>, got nothing");
     }
 
+    // AWS refuses to delete an instance with deletion protection, so a destroy (or a swap) that
+    // allowDelete lets Pulumi start would fail half-way, after the services are gone.
+    if (db.owned.allowDelete && db.owned.deletionProtection) {
+        r.add(key, ["owned", "allowDelete"], "expected deletionProtection: false beside allowDelete: true (AWS refuses to delete a protected instance, so a destroy would stop half-way), got deletionProtection: true");
+    }
+
     const masterReason = reservedRoleReason(db.owned.username, { master: true });
     if (masterReason !== undefined) r.add(key, ["owned", "username"], `expected a master user name RDS can create (${masterReason}), got ${show(["owned", "username"], db.owned.username)}`);
 

@@ -154,6 +154,7 @@ const badConfigs: BadConfig[] = [
     { why: "a kind in capitals", config: withDatabase({ kind: "Owned" }), key: "twelve-factor:database.kind", says: /given "Owned"/ },
     { why: "the major version as text", config: withDatabase({ majorVersion: "15" }), key: "twelve-factor:database.majorVersion", says: /expected number/ },
     { why: "a minor version", config: withDatabase({ majorVersion: 15.4 }), key: "twelve-factor:database.majorVersion", says: /expected int/ },
+    { why: "allowDelete with deletion protection (a destroy would stop half-way)", config: withOwned({ allowDelete: true, deletionProtection: true }), key: "twelve-factor:database.owned.allowDelete", says: /deletionProtection: false beside allowDelete: true/ },
     { why: "master user named user", config: withOwned({ username: "user" }), key: "twelve-factor:database.owned.username", says: /reserved word/ },
     { why: "master user rdsadmin", config: withOwned({ username: "rdsadmin" }), key: "twelve-factor:database.owned.username", says: /RDS reserves/ },
     { why: "master user with pg_", config: withOwned({ username: "pg_admin" }), key: "twelve-factor:database.owned.username", says: /pg_/ },
