@@ -31,6 +31,10 @@ export interface Recorded {
     dependsOn: string[];
     /** Dotted paths of inputs Pulumi holds as secrets (encrypted in state, masked in previews). */
     secretInputs: string[];
+    /** The resource's URN: what Pulumi matches state by (a change means replace). */
+    urn: string;
+    /** URNs this resource was known by before (`aliases` given as URNs): a move that keeps one is no replacement. */
+    aliases: string[];
 }
 
 export interface RunOptions extends AccountState, ConfigOverrides {
@@ -119,6 +123,7 @@ async function evaluate(options: RunOptions): Promise<RunResult> {
 
     const seen: { type: string; name: string; opts: pulumi.ResourceOptions; resource: pulumi.Resource }[] = [];
     const names = new Map<pulumi.Resource, { type: string; name: string }>();
+    const urns = new Map<pulumi.Resource, string>();
     // index.ts uses `export =`; vitest's import hands it over as the module's default.
     type Program = () => Promise<Record<string, unknown>>;
     const imported = (await (options.programDir ? import(path.join(options.programDir, "index")) : import("../index"))) as unknown as Program | { default: Program };
@@ -131,7 +136,7 @@ async function evaluate(options: RunOptions): Promise<RunResult> {
             seen.push({ type: args.type, name: args.name, opts: args.opts, resource: args.resource });
             names.set(args.resource, { type: args.type, name: args.name });
             // The URN exists once the constructor that runs this transformation has returned.
-            pending.push(Promise.resolve().then(() => new Promise((r) => args.resource.urn.apply(r))));
+            pending.push(Promise.resolve().then(() => new Promise((r) => args.resource.urn.apply((urn) => r(urns.set(args.resource, urn))))));
             return undefined;
         });
         try {
@@ -170,6 +175,9 @@ async function evaluate(options: RunOptions): Promise<RunResult> {
             protect: s.opts.protect === true,
             dependsOn: dependsOn.map((d) => (pulumi.Resource.isInstance(d) ? names.get(d)?.name ?? "?" : "?")),
             secretInputs: secretPaths(mockInputs.get(`${s.type}::${s.name}`) ?? {}, ""),
+            urn: urns.get(s.resource) ?? "?",
+            // Only full URNs are recorded: the program gives aliases no other way.
+            aliases: (s.opts.aliases ?? []).filter((a): a is string => typeof a === "string"),
         };
     }));
     return {
