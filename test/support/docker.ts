@@ -24,7 +24,7 @@ const BASE_SUITE = "bookworm";
 const DEBIAN_IMAGE = `twelve-factor-stand-in/debian:${BASE_SUITE}-minbase`;
 const STAND_IN_LABEL = "org.twelve-factor.stand-in";
 // What each stand-in is built from; a change here (or to the pinned versions) rebuilds it.
-const NODE_RECIPE = `node ${NODE_VERSION}, npm ${NPM_VERSION}, debian ${BASE_SUITE} minbase (recipe 2)`;
+const NODE_RECIPE = `node ${NODE_VERSION}, npm ${NPM_VERSION}, debian ${BASE_SUITE} minbase (recipe 3)`;
 const POSTGRES_RECIPE = `debian ${BASE_SUITE} postgresql-15, entrypoint (recipe 1)`;
 
 export interface CommandResult {
@@ -295,6 +295,8 @@ export async function ensureBaseImage(): Promise<"present" | "built"> {
     return ensureStandIn(BASE_IMAGE, NODE_RECIPE, async () => {
         needRoot(BASE_IMAGE);
         await ensureDebian();
+        // Executable as unpacked from the package: a chmod in a RUN would copy the binary into a
+        // second 127 MB layer.
         const node = pinnedNode();
         const npmDir = npmPackage("npm", NPM_VERSION);
         const files: Record<string, string | { copyFrom: string }> = { node: { copyFrom: node }, npm: { copyFrom: npmDir } };
@@ -316,7 +318,6 @@ COPY npm /usr/local/lib/node_modules/npm
 COPY npmrc /usr/local/etc/npmrc
 ${extra}RUN groupadd --gid 1000 node \\
  && useradd --uid 1000 --gid node --shell /bin/bash --create-home node \\
- && chmod 0755 /usr/local/bin/node \\
  && ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \\
  && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx \\
  && test "$(node --version)" = "v${NODE_VERSION}" \\

@@ -44,7 +44,7 @@ unchanged=$(seconds "$start")
 
 echo "date:                 $(date -u +%Y-%m-%d)"
 echo "docker:               client $(docker version --format '{{.Client.Version}}'), engine $(docker version --format '{{.Server.Version}}'), classic builder"
-echo "base image:           node:24-bookworm-slim, $base bytes ($(docker image inspect --format '{{.Comment}}' node:24-bookworm-slim | cut -c1-60))"
+echo "base image:           node:24-bookworm-slim, $base bytes ($(docker image inspect --format '{{index .Config.Labels "org.twelve-factor.stand-in"}}' node:24-bookworm-slim))"
 echo "image size:           $size bytes ($(awk -v b="$size" 'BEGIN { printf "%.1f", b / 1e6 }') MB), of which the app adds $((size - base)) bytes"
 echo "cold build:           ${cold} s (builder cache pruned, --no-cache, includes npm ci from the registry)"
 echo "rebuild, src changed: ${rebuild} s"
