@@ -1,49 +1,49 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { ProcessConfig } from "../config";
-import { scratchVolume, taskContainers } from "./container-definitions";
-import { ecsTasksTrustPolicy, executionRolePolicy } from "./iam-policies";
-import { stableStringify, type RunningPointer } from "./ledger";
-import { childSuffixes } from "./naming";
-import type { ContainerSecret } from "./release";
+import { scratchVolume, taskContainers } from "../lib/container-definitions";
+import { stableStringify } from "../lib/hashing";
+import { ecsTasksTrustPolicy, executionRolePolicy } from "../lib/iam-policies";
+import { cpuArchitecture, repositoryArnOf, type Platform } from "../lib/image";
+import { childSuffixes } from "../lib/naming";
+import type { ProcessSpec } from "../lib/process";
+import { pointerName, type RunningPointer } from "../release/ledger";
+import type { Release } from "../release/release";
+import type { Build } from "./build";
+import type { Database } from "./database";
+import type { Network } from "./network";
 
-export interface RunArgs {
-    /** `<app>-<stack>`: task definition families and the log group derive from it. */
-    prefix: string;
-    region: string;
-    accountId: pulumi.Input<string>;
-    /** SSM path of this stack, `/<app>/<stack>`. */
-    parameterPath: string;
-    /** `arn:<partition>:ssm:<region>:<account>:parameter`. */
-    parameterArnPrefix: pulumi.Input<string>;
-    /** The release the services run. */
-    releaseId: string;
-    image: pulumi.Input<string>;
-    secrets: pulumi.Input<ContainerSecret[]>;
-    /** Written to `/<app>/<stack>/running` once every service is steady (with the image and platform). */
-    pointer: { running: string; previous?: string };
-    /** The image's platform, recorded in the pointer for stacks that promote this one's image. */
-    platform: string;
-    /** Security-group rules the tasks rely on that other components own (network, database). */
-    securityGroupRules: pulumi.Resource[];
-    processes: Record<string, ProcessConfig>;
-    cpuArchitecture: "X86_64" | "ARM64";
-    /** Repositories the tasks pull from: this stack's build and the running image's. */
-    repositoryArns: pulumi.Input<string>[];
-    vpcId: pulumi.Input<string>;
-    publicSubnetIds: pulumi.Input<string[]>;
-    privateSubnetIds: pulumi.Input<string[]>;
-    albSecurityGroupId: pulumi.Input<string>;
-    tasksSecurityGroupId: pulumi.Input<string>;
+/** How the run stage runs, beyond what the release decides. */
+export interface RunSettings {
+    /** The image's platform: the tasks' CPU architecture, recorded for stacks that promote this image. */
+    platform: Platform;
+    /** CloudWatch Logs retention. */
     logRetentionDays: number;
     /** With a certificate the load balancer serves HTTPS and redirects HTTP to it. */
     certificateArn?: string;
+}
+
+export interface RunArgs {
+    /** The stack's region, for the containers' log configuration. */
+    region: string;
+    /** SSM path of this stack, `/<app>/<stack>`: the running pointer is written below it. */
+    parameterPath: string;
+    network: Network;
+    /** Its security-group rules: the services wait for them. */
+    database: Database;
+    /** The release the services run: its id, image and parameters. */
+    release: Release;
+    /** This stack's build, when it builds: the tasks may pull from its repository too. */
+    build?: Build;
+    /** The running release's processes, sized by today's formation. */
+    processes: Record<string, ProcessSpec>;
+    settings: RunSettings;
     tags: Record<string, string>;
 }
 
 /**
  * The run stage: one Fargate task definition per process type for the running release, one
  * service per long-running process, the web process behind an Application Load Balancer.
+ * `name` is `<app>-<stack>`: task definition families and the log group derive from it.
  */
 export class Run extends pulumi.ComponentResource {
     /** Public URL of the web process. */
@@ -60,12 +60,13 @@ export class Run extends pulumi.ComponentResource {
     constructor(name: string, args: RunArgs, opts?: pulumi.ComponentResourceOptions) {
         super("twelve-factor:run:Run", name, {}, opts);
         const parent = this;
-        const tags = { ...args.tags, release: args.releaseId };
+        const { network, release, settings } = args;
+        const tags = { ...args.tags, release: release.runningId };
 
         const cluster = new aws.ecs.Cluster(`${name}${childSuffixes.cluster}`, { tags: args.tags }, { parent });
         const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, {
-            name: `/ecs/${args.prefix}`,
-            retentionInDays: args.logRetentionDays,
+            name: `/ecs/${name}`,
+            retentionInDays: settings.logRetentionDays,
             tags: args.tags,
         }, { parent });
         const roles = createRoles();
@@ -82,21 +83,24 @@ export class Run extends pulumi.ComponentResource {
         this.registerOutputs({ url: this.url, clusterName: this.clusterName, logGroupName: this.logGroupName });
 
         function createRoles() {
-            const assumeRolePolicy = pulumi.output(args.accountId).apply((id) => JSON.stringify(ecsTasksTrustPolicy(id)));
+            const accountId = aws.getCallerIdentityOutput({}, { parent }).accountId;
+            const assumeRolePolicy = accountId.apply((id) => JSON.stringify(ecsTasksTrustPolicy(id)));
+            // This stack's repository and the running image's (a promoted or earlier image lives elsewhere).
+            const repositoryArns = [...(args.build ? [args.build.repositoryArn] : []), release.image.apply(repositoryArnOf)];
             const execution = new aws.iam.Role(`${name}${childSuffixes.executionRole}`, {
                 assumeRolePolicy,
-                description: `ECS starts ${args.prefix} tasks with this role`,
+                description: `ECS starts ${name} tasks with this role`,
                 tags: args.tags,
             }, { parent });
             const executionPolicy = new aws.iam.RolePolicy(`${name}${childSuffixes.executionRole}-policy`, {
                 role: execution.id,
-                policy: pulumi.all([pulumi.all(args.repositoryArns), logGroup.arn, args.parameterArnPrefix]).apply(([repositoryArns, logGroupArn, parameterArnPrefix]) =>
-                    JSON.stringify(executionRolePolicy({ repositoryArns, logGroupArn, releaseParametersArn: `${parameterArnPrefix}${args.parameterPath}/releases/*` }))),
+                policy: pulumi.all([pulumi.all(repositoryArns), logGroup.arn, release.parametersArn]).apply(([repositories, logGroupArn, releaseParametersArn]) =>
+                    JSON.stringify(executionRolePolicy({ repositoryArns: repositories, logGroupArn, releaseParametersArn }))),
             }, { parent });
             // The app's own AWS permissions: none until the app needs some.
             const task = new aws.iam.Role(`${name}${childSuffixes.taskRole}`, {
                 assumeRolePolicy,
-                description: `${args.prefix} app code runs with this role`,
+                description: `${name} app code runs with this role`,
                 tags: args.tags,
             }, { parent });
             return { execution, task, executionPolicy };
@@ -105,16 +109,16 @@ export class Run extends pulumi.ComponentResource {
         function createTaskDefinitions(): Record<string, aws.ecs.TaskDefinition> {
             const releasePhase = Object.entries(args.processes).find(([, p]) => p.phase === "release");
             const entries = Object.entries(args.processes).sort(([a], [b]) => (a < b ? -1 : 1)).map(([processName, spec]) => {
-                const containerDefinitions = pulumi.all([args.image, args.secrets, logGroup.name]).apply(([image, secrets, logGroupName]) =>
+                const containerDefinitions = pulumi.all([release.image, release.secrets, logGroup.name]).apply(([image, secrets, logGroupName]) =>
                     stableStringify(taskContainers(processName, spec, { image, secrets, logGroupName, region: args.region },
                         releasePhase && { name: releasePhase[0], spec: releasePhase[1] })));
-                const td = new aws.ecs.TaskDefinition(`${name}-${processName}-${args.releaseId}`, {
-                    family: `${args.prefix}-${processName}`,
+                const td = new aws.ecs.TaskDefinition(`${name}-${processName}-${release.runningId}`, {
+                    family: `${name}-${processName}`,
                     cpu: String(spec.cpu),
                     memory: String(spec.memory),
                     networkMode: "awsvpc",
                     requiresCompatibilities: ["FARGATE"],
-                    runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: args.cpuArchitecture },
+                    runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: cpuArchitecture(settings.platform) },
                     executionRoleArn: roles.execution.arn,
                     taskRoleArn: roles.task.arn,
                     volumes: [{ name: scratchVolume.name }],
@@ -132,12 +136,12 @@ export class Run extends pulumi.ComponentResource {
         function createLoadBalancer() {
             const webSpec = args.processes.web;
             const webPort = webSpec.port as number;
-            const https = args.certificateArn !== undefined;
+            const https = settings.certificateArn !== undefined;
             const listenerPorts = https ? [80, 443] : [80];
             const rules: pulumi.Resource[] = [];
             for (const port of listenerPorts) {
                 rules.push(new aws.vpc.SecurityGroupIngressRule(`${name}-alb-in-${port}`, {
-                    securityGroupId: args.albSecurityGroupId,
+                    securityGroupId: network.albSecurityGroupId,
                     ipProtocol: "tcp",
                     fromPort: port,
                     toPort: port,
@@ -146,16 +150,16 @@ export class Run extends pulumi.ComponentResource {
                 }, { parent }));
             }
             rules.push(new aws.vpc.SecurityGroupEgressRule(`${name}-alb-to-web`, {
-                securityGroupId: args.albSecurityGroupId,
-                referencedSecurityGroupId: args.tasksSecurityGroupId,
+                securityGroupId: network.albSecurityGroupId,
+                referencedSecurityGroupId: network.tasksSecurityGroupId,
                 ipProtocol: "tcp",
                 fromPort: webPort,
                 toPort: webPort,
                 description: "Web tasks only",
             }, { parent }));
             rules.push(new aws.vpc.SecurityGroupIngressRule(`${name}-web-from-alb`, {
-                securityGroupId: args.tasksSecurityGroupId,
-                referencedSecurityGroupId: args.albSecurityGroupId,
+                securityGroupId: network.tasksSecurityGroupId,
+                referencedSecurityGroupId: network.albSecurityGroupId,
                 ipProtocol: "tcp",
                 fromPort: webPort,
                 toPort: webPort,
@@ -165,13 +169,13 @@ export class Run extends pulumi.ComponentResource {
             const alb = new aws.lb.LoadBalancer(`${name}${childSuffixes.loadBalancer}`, {
                 loadBalancerType: "application",
                 internal: false,
-                securityGroups: [args.albSecurityGroupId],
-                subnets: args.publicSubnetIds,
+                securityGroups: [network.albSecurityGroupId],
+                subnets: network.publicSubnetIds,
                 dropInvalidHeaderFields: true,
                 tags: args.tags,
             }, { parent });
             const targetGroup = new aws.lb.TargetGroup(`${name}${childSuffixes.targetGroup}`, {
-                vpcId: args.vpcId,
+                vpcId: network.vpcId,
                 targetType: "ip",
                 protocol: "HTTP",
                 port: webPort,
@@ -202,7 +206,7 @@ export class Run extends pulumi.ComponentResource {
                     loadBalancerArn: alb.arn,
                     port: 443,
                     protocol: "HTTPS",
-                    certificateArn: args.certificateArn,
+                    certificateArn: settings.certificateArn,
                     sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
                     defaultActions: forward,
                     tags: args.tags,
@@ -227,8 +231,8 @@ export class Run extends pulumi.ComponentResource {
                     launchType: "FARGATE",
                     platformVersion: "LATEST",
                     networkConfiguration: {
-                        subnets: args.privateSubnetIds,
-                        securityGroups: [args.tasksSecurityGroupId],
+                        subnets: network.privateSubnetIds,
+                        securityGroups: [network.tasksSecurityGroupId],
                         assignPublicIp: false,
                     },
                     deploymentCircuitBreaker: { enable: true, rollback: true },
@@ -246,15 +250,15 @@ export class Run extends pulumi.ComponentResource {
                     // Tasks start only once the execution role may pull and read parameters and every
                     // security-group rule they rely on exists (rules are resources of their own); without
                     // the listener ECS rejects the service ("target group does not have an associated load balancer").
-                    dependsOn: [roles.executionPolicy, ...web.rules, ...args.securityGroupRules, ...(spec.port === undefined ? [] : web.listeners)],
+                    dependsOn: [roles.executionPolicy, ...web.rules, ...network.rules, ...args.database.rules, ...(spec.port === undefined ? [] : web.listeners)],
                 }));
         }
 
         function recordRunningRelease(): aws.ssm.Parameter {
             return new aws.ssm.Parameter(`${name}-running`, {
-                name: `${args.parameterPath}/running`,
+                name: pointerName(args.parameterPath),
                 type: "String",
-                insecureValue: pulumi.output(args.image).apply((image) => stableStringify({ ...args.pointer, image, platform: args.platform })),
+                insecureValue: release.image.apply((image) => stableStringify({ running: release.runningId, previous: release.previousId, image, platform: settings.platform })),
                 description: "What runs: release, image and the release before (written once every service is steady)",
                 // After lost state the pointer still exists in AWS: take it back instead of failing.
                 overwrite: true,

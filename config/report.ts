@@ -114,3 +114,8 @@ export function leaves(value: unknown): string[] {
     if (value !== null && typeof value === "object") return Object.values(value).flatMap(leaves);
     return [];
 }
+
+/** The keys of a value that is a plain object (none otherwise). */
+export function objectKeys(value: unknown): string[] {
+    return value !== null && typeof value === "object" && !Array.isArray(value) ? Object.keys(value) : [];
+}

@@ -1,4 +1,8 @@
 import { z } from "zod";
+import type { DatabaseSettings } from "../lib/database";
+import type { BuildSource, Platform } from "../lib/image";
+
+export type { BuildSource, Platform };
 
 /**
  * The one schema of this project's stack config (`twelve-factor:*` keys and `aws:region`).
@@ -55,7 +59,7 @@ const envKey = z.string().regex(envVarName, "expected an environment variable na
 /** A command in exec form, as ECS passes it to the container. */
 const execCommand = z.array(z.string().min(1, nonEmpty).refine(noNul, "expected text without NUL characters")).min(1, "expected at least one element (exec form, e.g. [node, src/web.js]), got none");
 
-const platform = z.enum(["linux/amd64", "linux/arm64"]);
+const platform = z.enum(["linux/amd64", "linux/arm64"] satisfies Platform[]);
 
 /** Where the image comes from: built from source (the default), promoted from another stack, or a pinned digest. */
 const buildSchema = z.strictObject({
@@ -71,11 +75,6 @@ const buildSchema = z.strictObject({
     image: z.string().regex(ecrImageRef, "expected an ECR image pinned by digest: <account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<64 hex digits>").optional(),
 });
 
-export type BuildSource =
-    | { kind: "source"; context: string; dockerfile: string; platform: Platform }
-    | { kind: "promote"; fromStack: string; platform: Platform }
-    | { kind: "image"; image: string; platform: Platform };
-export type Platform = z.infer<typeof platform>;
 
 /** A target group health check path: at most 1024 characters (Elastic Load Balancing). */
 const maxHealthCheckPathLength = 1024;
@@ -153,11 +152,7 @@ const databaseSchema = z.strictObject({
 });
 
 /** The database as the components see it: the selected kind's settings only. */
-export type DatabaseConfig = { engine: string; majorVersion: number } & (
-    | ({ kind: "owned" } & z.infer<typeof ownedSettings>)
-    | ({ kind: "existing" } & z.infer<typeof existingSettings>)
-    | ({ kind: "external" } & z.infer<typeof externalSettings>)
-);
+export type DatabaseConfig = DatabaseSettings;
 
 const networkSchema = z.discriminatedUnion("mode", [
     z.strictObject({

@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import { afterAll, describe, expect, it } from "vitest";
-import { untaggedOnlyLifecyclePolicy } from "../components/build";
+import { untaggedOnlyLifecyclePolicy } from "../lib/image";
 import { RunResult, runStack, runStackFailure } from "./harness";
 
 const devImage = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop-dev-build-repo-1a2b3c4@sha256:${"f".repeat(64)}`;

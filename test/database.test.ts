@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { portOf, postgresUrl } from "../components/database";
 import { readStackConfig, RunResult, runStack, runStackFailure, ssmAfter } from "./harness";
 
 const devImage = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop-dev-build-repo-1a2b3c4@sha256:${"e".repeat(64)}`;
@@ -119,20 +118,5 @@ describe("swapping the backing service by config only", () => {
         expect(resources.filter((r) => r.custom)).toEqual([]);
         expect(error.message).toContain("twelve-factor:database.kind: this stack owns RDS instance shop-prod-db, protected against deletion");
         expect(error.message).toContain("first pulumi up with database.owned.allowDelete: true");
-    });
-});
-
-describe("database URL helpers", () => {
-    it.each([
-        ["plain", "pw", "postgresql://app:pw@h:5432/db"],
-        ["reserved characters", "p@ss/w:rd?#%", "postgresql://app:p%40ss%2Fw%3Ard%3F%23%25@h:5432/db"],
-        ["spaces and quotes", "a b\"c", "postgresql://app:a%20b%22c@h:5432/db"],
-    ])("encodes a %s password", (_, password, url) => {
-        expect(postgresUrl("app", password, "h", 5432, "db")).toBe(url);
-        expect(decodeURIComponent(new URL(url).password)).toBe(password);
-    });
-
-    it.each([["postgres://u:p@h/db", 5432], ["postgresql://u:p@h:6543/db?sslmode=require", 6543]])("finds the port of %s", (url, port) => {
-        expect(portOf(url)).toBe(port);
     });
 });

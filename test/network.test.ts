@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { subnetCidrs } from "../components/network";
 import { RunResult, runStack, runStackFailure } from "./harness";
 
 const devImage = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop-dev-build-repo-1a2b3c4@sha256:${"a".repeat(64)}`;
@@ -55,8 +54,4 @@ describe("an existing network", () => {
         expect(run.named("shop-dev-web").inputs.networkConfiguration.subnets).toEqual(network.privateSubnetIds);
         expect(run.named("shop-dev-db-subnets").inputs.subnetIds).toEqual(network.privateSubnetIds);
     });
-});
-
-it.each([["10.0.0.0/16", ["10.0.0.0/24", "10.0.1.0/24"], ["10.0.16.0/20", "10.0.32.0/20"]], ["10.42.0.0/16", ["10.42.0.0/24", "10.42.1.0/24"], ["10.42.16.0/20", "10.42.32.0/20"]]])("carves %s into non-overlapping subnets", (vpc, pub, priv) => {
-    expect(subnetCidrs(vpc)).toEqual({ public: pub, private: priv });
 });

@@ -3,7 +3,7 @@ import * as yaml from "js-yaml";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { stackConfigSchema } from "../config";
-import { autoNameSuffixLength, nameLimits } from "../components/naming";
+import { autoNameSuffixLength, nameLimits } from "../lib/naming";
 import { projectRoot, readStackConfig, RunOptions, RunResult, runStack } from "./harness";
 
 const devImage = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop-dev-build-repo-1a2b3c4@sha256:${"d".repeat(64)}`;

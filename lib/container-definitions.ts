@@ -1,5 +1,10 @@
-import type { ProcessConfig } from "../config";
-import type { ContainerSecret } from "./release";
+import type { ProcessSpec } from "./process";
+
+/** An ECS container secret: the variable name and the SSM parameter it is read from. */
+export interface ContainerSecret {
+    name: string;
+    valueFrom: string;
+}
 
 /** Where an app writes at run time; the root filesystem is read-only. */
 export const scratchVolume = { name: "tmp", containerPath: "/tmp" } as const;
@@ -16,7 +21,7 @@ export interface ContainerInputs {
 }
 
 /** One container of a process, as ECS expects it in `containerDefinitions`. */
-function container(processName: string, spec: ProcessConfig, inputs: ContainerInputs, essential: boolean) {
+function container(processName: string, spec: ProcessSpec, inputs: ContainerInputs, essential: boolean) {
     return {
         name: processName,
         image: inputs.image,
@@ -55,7 +60,7 @@ function container(processName: string, spec: ProcessConfig, inputs: ContainerIn
  * The containers of one task: the process itself and, when the app has a release-phase
  * process (migrations), that process first; the main container starts only after it exits 0.
  */
-export function taskContainers(processName: string, spec: ProcessConfig, inputs: ContainerInputs, releasePhase?: { name: string; spec: ProcessConfig }) {
+export function taskContainers(processName: string, spec: ProcessSpec, inputs: ContainerInputs, releasePhase?: { name: string; spec: ProcessSpec }) {
     const main = container(processName, spec, inputs, true);
     if (releasePhase === undefined || spec.phase === "release") return [main];
     const init = container(releasePhase.name, releasePhase.spec, inputs, false);

@@ -1,6 +1,6 @@
 import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync } from "fs";
 import * as path from "path";
-import { sha256 } from "./ledger";
+import { sha256 } from "./hashing";
 
 /** Where staged build contexts live, relative to the project root (git-ignored). */
 export const stagingDirName = ".build-context";

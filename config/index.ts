@@ -1,17 +1,17 @@
 import * as pulumi from "@pulumi/pulumi";
-import { readEngineConfig, fullKey } from "./config/engine";
-import { describeIssue } from "./config/issues";
-import { ConfigError, projectKey, redact, Reporter } from "./config/report";
-import { crossFieldProblems } from "./config/rules";
-import { type BuildSource, type DatabaseConfig, type ParsedConfig, type SchemaKey, stackConfigSchema, type StackConfig } from "./config/schema";
-import { secrecyProblems, secretValues } from "./config/secrets";
-import { readStackFile } from "./config/stack-file";
+import { readEngineConfig, fullKey } from "./engine";
+import { describeIssue } from "./issues";
+import { ConfigError, projectKey, redact, Reporter } from "./report";
+import { crossFieldProblems } from "./rules";
+import { type BuildSource, type DatabaseConfig, type ParsedConfig, type SchemaKey, stackConfigSchema, type StackConfig } from "./schema";
+import { secrecyProblems, secretValues } from "./secrets";
+import { readStackFile } from "./stack-file";
 
-export { ConfigError, type Problem } from "./config/report";
+export { ConfigError, type Problem } from "./report";
 export {
     type BuildSource, type DatabaseConfig, type NetworkConfig, type Platform, type ProcessConfig, type StackConfig,
     postgresMajorVersions, projectName, reservedKeys, stackConfigSchema,
-} from "./config/schema";
+} from "./schema";
 
 export interface ParseOptions {
     /**
