@@ -8,11 +8,12 @@ import { buildIdentity, resolveImageSource } from "./lib/image";
 import { childSuffixes, stackParameterPath, stackPrefix } from "./lib/naming";
 import { releaseDefinitions, withFormation } from "./lib/process";
 import { lookUpDatabase } from "./lookups/database";
+import { pushedImage } from "./lookups/image";
 import { availabilityZones, checkAdoptedNetwork } from "./lookups/network";
 import { runningImageOf } from "./lookups/promotion";
 import { checkParametersExist, readHistory } from "./release/history";
 import { ledgerEntryName } from "./release/ledger";
-import { findPinned, planRelease, recordedImage, type PlannedValue } from "./release/plan";
+import { findPinned, planRelease, type PlannedValue } from "./release/plan";
 import { Release, type ReleaseValue } from "./release/release";
 
 /**
@@ -37,19 +38,20 @@ export = async () => {
         lookUpDatabase(config.database, databaseName, parameterPath, { records: history.records, stackHasRun: history.pointer !== undefined }),
         pinned && checkParametersExist(parameterPath, pinned),
     ]);
-    // A pinned stack is frozen: it reads nothing upstream (no promoted image).
+    // A pinned stack is frozen: it builds nothing and reads nothing upstream (no promoted image).
     const promoted = config.build.kind === "promote" && !pinned ? await runningImageOf(projectName, config.build.fromStack) : undefined;
-    const source = config.build.kind === "promote" && pinned ? undefined : resolveImageSource(config.build, __dirname, promoted);
-    const build = source && { identity: buildIdentity(source), reuse: source.kind === "source" ? recordedImage(buildIdentity(source), history.ledger) : undefined };
+    const source = pinned ? undefined : resolveImageSource(config.build, __dirname, promoted);
+    const identity = source && buildIdentity(source);
+    const reuse = source?.kind === "source" ? await pushedImage(identity!, source.staged.tag, history.ledger) : undefined;
     const plan = planRelease({
         parameterPath,
         ledger: history.ledger,
         pointer: history.pointer,
         pin: config.release.pin,
         nextNumber: history.nextNumber,
-        content: build && {
-            build: build.identity,
-            built: source!.kind === "source" && build.reuse === undefined,
+        content: identity === undefined ? undefined : {
+            build: identity,
+            built: source!.kind === "source" && reuse === undefined,
             values: plannedValues(config, databaseIdentity(config.database, databaseName, dbName)),
             processes: releaseDefinitions(config.processes),
         },
@@ -60,13 +62,13 @@ export = async () => {
     // Declare.
     const network = new Network(`${prefix}-net`, { settings: config.network, region: config.region, availabilityZones: zones, tags });
     const database = new Database(databaseName, { settings: config.database, dbName, network, existingInstance, parameterPath, tags });
-    const image = source && new Build(`${prefix}-build`, { source, reuse: build!.reuse, tags });
+    const build = (source || config.build.kind === "source") ? new Build(`${prefix}-build`, { source, ownsRepository: config.build.kind === "source", reuse, tags }) : undefined;
     const release = new Release(`${prefix}-release`, {
         parameterPath,
         region: config.region,
         plan,
         values: releaseValues(config, database),
-        image: image?.imageRef,
+        image: build?.imageRef,
         tags,
     });
     const run = new Run(prefix, {
@@ -75,7 +77,7 @@ export = async () => {
         network,
         database,
         release,
-        build: image,
+        build,
         processes,
         settings: { platform: config.build.platform, logRetentionDays: config.logRetentionDays, certificateArn: config.certificateArn },
         tags,

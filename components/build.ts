@@ -5,9 +5,11 @@ import type { StagedContext } from "../lib/build-context";
 import { repositoryArnOf, untaggedOnlyLifecyclePolicy, type ImageSource, type Platform } from "../lib/image";
 
 export interface BuildArgs {
-    /** What to build (a staged context) or run (a promoted or pinned digest). */
-    source: ImageSource;
-    /** The image an earlier release built from the same source: run it, push nothing. */
+    /** What to build (a staged context) or run (a promoted or pinned digest); absent while a pin freezes the stack. */
+    source?: ImageSource;
+    /** True for a stack that builds from source: it owns an ECR repository, pinned or not. */
+    ownsRepository: boolean;
+    /** The image already pushed for this source (its tag exists): run it, push nothing. */
     reuse?: string;
     tags: Record<string, string>;
 }
@@ -18,24 +20,23 @@ export interface BuildArgs {
  * pushes nothing and passes that digest on.
  */
 export class Build extends pulumi.ComponentResource {
-    /** Image reference pinned by digest (`<repo>@sha256:…`); task definitions use only this. */
-    public readonly imageRef: pulumi.Output<string>;
-    /** The repository this stack builds into, when it builds from source (for pull rights). */
-    public readonly repositoryArn: pulumi.Output<string>;
+    /** Image reference pinned by digest (`<repo>@sha256:…`); absent while pinned. */
+    public readonly imageRef?: pulumi.Output<string>;
+    /** The repository the tasks may pull this stack's images from (its own, or the one a digest names). */
+    public readonly repositoryArn?: pulumi.Output<string>;
 
     constructor(name: string, args: BuildArgs, opts?: pulumi.ComponentResourceOptions) {
         super("twelve-factor:build:Build", name, {}, opts);
         const parent = this;
         const source = args.source;
 
-        if (source.kind === "source") {
-            const repo = createRepository();
+        const repo = args.ownsRepository ? createRepository() : undefined;
+        if (repo !== undefined && source?.kind === "source") {
             this.imageRef = args.reuse === undefined ? buildImage(repo, source.staged, source.platform).repoDigest : pulumi.output(args.reuse);
-            this.repositoryArn = repo.arn;
-        } else {
+        } else if (source?.kind === "image") {
             this.imageRef = pulumi.output(source.image);
-            this.repositoryArn = pulumi.output(repositoryArnOf(source.image));
         }
+        this.repositoryArn = repo?.arn ?? (source?.kind === "image" ? pulumi.output(repositoryArnOf(source.image)) : undefined);
         this.registerOutputs({ imageRef: this.imageRef, repositoryArn: this.repositoryArn });
 
         function createRepository(): aws.ecr.Repository {
@@ -61,7 +62,7 @@ export class Build extends pulumi.ComponentResource {
             return new docker.Image(`${name}-image`, {
                 // The tag is the source hash: an immutable tag is written once, and unchanged source
                 // means unchanged inputs, so the next preview shows no rebuild.
-                imageName: pulumi.interpolate`${repo.repositoryUrl}:src-${staged.hash.slice(0, 20)}`,
+                imageName: pulumi.interpolate`${repo.repositoryUrl}:${staged.tag}`,
                 // Relative to the project root, where Pulumi starts the provider: the same on every checkout.
                 build: {
                     context: staged.context,
@@ -75,7 +76,12 @@ export class Build extends pulumi.ComponentResource {
                     username: auth.userName,
                     password: pulumi.secret(auth.password),
                 },
-            }, { parent });
+            }, {
+                parent,
+                // The image stays in ECR whatever happens to this resource. The next deploy finds
+                // its tag taken and runs it by digest instead of declaring this resource again.
+                retainOnDelete: true,
+            });
         }
     }
 }

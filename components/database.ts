@@ -48,11 +48,19 @@ export class Database extends pulumi.ComponentResource {
                 length: 40,
                 // RDS rejects / @ " and spaces; letters and digits need no escaping anywhere.
                 special: false,
-                // Rotation is a config change: bumping the version makes a new password (and a new release).
-                keepers: { version: String(owned.passwordVersion) },
+                // Rotation is a config change: bumping the version makes a new password (and a new
+                // release). Version 1 sets no keeper, so stacks deployed before it existed keep theirs.
+                keepers: owned.passwordVersion > 1 ? { version: String(owned.passwordVersion) } : undefined,
             }, { parent });
-            // A final snapshot name is unique per instance, so a second destroy (after up again) never collides.
-            const snapshotSuffix = new random.RandomId(`${name}-snapshot-id`, { byteLength: 4 }, { parent });
+            // A final snapshot name unique per instance: the suffix changes whenever a setting that
+            // replaces the instance does, so no destroy or replacement ever meets an existing snapshot.
+            const snapshotSuffix = new random.RandomId(`${name}-snapshot-id`, {
+                byteLength: 4,
+                keepers: { identifier: name, username: owned.username, dbName: args.dbName },
+            }, { parent });
+            // Written before the instance and deleted after it: whenever the instance exists, so
+            // does the record that tells the next deploy this stack holds it.
+            const record = recordInstance({ identifier: name, protected: !owned.allowDelete });
             const sg = new aws.ec2.SecurityGroup(`${name}-sg`, {
                 vpcId: network.vpcId,
                 description: "Database: PostgreSQL from the app tasks of this stack only",
@@ -98,19 +106,19 @@ export class Database extends pulumi.ComponentResource {
                 tags,
             }, {
                 parent,
+                dependsOn: [record],
                 // Destroy runs no program code, so only an option can stop it: while allowDelete is
                 // false, `pulumi destroy` (or a swap away) refuses before deleting anything, instead
                 // of keeping the instance in subnets the destroy then cannot delete.
                 protect: !owned.allowDelete,
             });
-            recordInstance(instance, { identifier: name, protected: !owned.allowDelete });
             allowTasksOut({ referencedSecurityGroupId: sg.id, port: 5432 });
             return pulumi.secret(pulumi.all([instance.address, instance.port, password.result]).apply(([host, port, pw]) =>
                 postgresUrl(owned.username, pw, host, port, args.dbName, rdsTls)));
         }
 
-        function recordInstance(instance: aws.rds.Instance, record: OwnedInstanceRecord): void {
-            new aws.ssm.Parameter(`${name}-record`, {
+        function recordInstance(record: OwnedInstanceRecord): aws.ssm.Parameter {
+            return new aws.ssm.Parameter(`${name}-record`, {
                 name: databaseRecordName(args.parameterPath),
                 type: "String",
                 insecureValue: JSON.stringify(record),
@@ -118,7 +126,7 @@ export class Database extends pulumi.ComponentResource {
                 overwrite: true,
                 description: "The RDS instance this stack owns (read before each deploy)",
                 tags,
-            }, { parent, dependsOn: [instance] });
+            }, { parent });
         }
 
         function attachExisting(existing: Extract<DatabaseSettings, { kind: "existing" }>): pulumi.Output<string> {

@@ -86,7 +86,7 @@ export class Run extends pulumi.ComponentResource {
             const accountId = aws.getCallerIdentityOutput({}, { parent }).accountId;
             const assumeRolePolicy = accountId.apply((id) => JSON.stringify(ecsTasksTrustPolicy(id)));
             // This stack's repository and the running image's (a promoted or earlier image lives elsewhere).
-            const repositoryArns = [...(args.build ? [args.build.repositoryArn] : []), release.image.apply(repositoryArnOf)];
+            const repositoryArns = [...(args.build?.repositoryArn ? [args.build.repositoryArn] : []), release.image.apply(repositoryArnOf)];
             const execution = new aws.iam.Role(`${name}${childSuffixes.executionRole}`, {
                 assumeRolePolicy,
                 description: `ECS starts ${name} tasks with this role`,

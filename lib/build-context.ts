@@ -1,4 +1,4 @@
-import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync } from "fs";
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, utimesSync } from "fs";
 import * as path from "path";
 import { sha256 } from "./hashing";
 
@@ -9,6 +9,8 @@ export const stagingDirName = ".build-context";
 export interface StagedContext {
     /** Content hash over file names, executable bits, contents, the Dockerfile and the platform. */
     hash: string;
+    /** The image tag for this content: `src-<hash>`, written once (ECR tags are immutable). */
+    tag: string;
     /** The staged context, relative to the project root. */
     context: string;
     /** The staged Dockerfile, relative to the project root (the Docker provider resolves both against its working directory). */
@@ -26,9 +28,17 @@ export interface StagedContext {
  * modes and relative paths on every machine that has the same source.
  */
 export function stageContext(projectRoot: string, contextDir: string, dockerfile: string, platform: string): StagedContext {
+    if (path.isAbsolute(dockerfile) || path.normalize(dockerfile).startsWith("..")) {
+        throw new Error(`twelve-factor:build.dockerfile: expected a Dockerfile inside the build context (a path relative to it), got "${dockerfile}"`);
+    }
+    const stagingRoot = path.join(projectRoot, stagingDirName);
     const ignore = readIgnorePatterns(contextDir, dockerfile);
     // Like Docker, the Dockerfile and its ignore file are read even when .dockerignore lists them.
-    const files = listFiles(contextDir, "").filter((f) => f === dockerfile || !isIgnored(f, ignore));
+    // A context that holds the project (".") must not take in its own staged copies.
+    const staging = path.relative(contextDir, stagingRoot);
+    const files = listFiles(contextDir, "")
+        .filter((f) => staging.startsWith("..") || (f !== staging && !f.startsWith(`${staging}/`)))
+        .filter((f) => f === dockerfile || !isIgnored(f, ignore));
     const entries = files.map((f) => {
         const full = path.join(contextDir, f);
         const stat = lstatSync(full);
@@ -44,7 +54,6 @@ export function stageContext(projectRoot: string, contextDir: string, dockerfile
     });
     const hash = sha256([`platform ${platform}`, `dockerfile ${dockerfile}`, ...entries.map((e) => e.line)].join("\n"));
 
-    const stagingRoot = path.join(projectRoot, stagingDirName);
     const name = `src-${hash.slice(0, 20)}`;
     const target = path.join(stagingRoot, name);
     if (!existsSync(target)) {
@@ -69,10 +78,22 @@ export function stageContext(projectRoot: string, contextDir: string, dockerfile
             rmSync(partial, { recursive: true, force: true });
         }
     }
-    // Older staged contexts are never needed again: the ledger, not the disk, remembers builds.
-    for (const old of readdirSync(stagingRoot)) if (old !== name && !old.includes(".partial-")) rmSync(path.join(stagingRoot, old), { recursive: true, force: true });
+    removeStaleStagings(stagingRoot, name);
     const context = path.posix.join(stagingDirName, name);
-    return { hash, context, dockerfile: path.posix.join(context, dockerfile) };
+    return { hash, tag: name, context, dockerfile: path.posix.join(context, dockerfile) };
+}
+
+/** A day is longer than any preview-then-up; younger copies may belong to another evaluation running now. */
+const stagingLifetimeMs = 24 * 60 * 60 * 1000;
+
+/** Staged copies nobody used for a day are never needed again: the ledger and ECR, not the disk, remember builds. */
+function removeStaleStagings(stagingRoot: string, current: string): void {
+    const now = new Date();
+    utimesSync(path.join(stagingRoot, current), now, now);
+    for (const entry of readdirSync(stagingRoot)) {
+        const full = path.join(stagingRoot, entry);
+        if (entry !== current && now.getTime() - statSync(full).mtimeMs > stagingLifetimeMs) rmSync(full, { recursive: true, force: true });
+    }
 }
 
 function normaliseDirectories(dir: string): void {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { LedgerEntry, RunningPointer } from "./ledger";
-import { diffKeys, planRelease, recordedImage, releaseDigest, type ReleaseContent } from "./plan";
+import { diffKeys, planRelease, releaseDigest, type ReleaseContent } from "./plan";
 
 /** What a release is made of, named by one letter; its digest is what the plan computes for it. */
 const content = (name: string): ReleaseContent => ({ build: `image:${name}`, built: false, values: [], processes: {} });
@@ -34,13 +34,6 @@ describe("planRelease", () => {
 
     it("rejects a pin that is not in the ledger", () => {
         expect(() => plan(ledger, undefined, "j", "v3")).toThrow("release v3 is not in this stack's ledger (known releases: v1, v2, v10)");
-    });
-
-    it("reuses an image an earlier release built, except the newest release's own build", () => {
-        const built = (id: string, name: string): LedgerEntry => ({ ...entry(id, name), build: `source:${name}`, built: true });
-        expect(recordedImage("source:a", [built("v1", "a")])).toBeUndefined();
-        expect(recordedImage("source:a", [built("v1", "a"), built("v2", "b")])).toBe("repo@sha256:a");
-        expect(recordedImage("source:c", [built("v1", "a")])).toBeUndefined();
     });
 
     it("gives a different digest for a different image, value or process command", () => {

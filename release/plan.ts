@@ -167,19 +167,6 @@ export function findPinned(ledger: LedgerEntry[], pin: string | undefined): Ledg
     return pinned;
 }
 
-/**
- * The image an earlier release already built from the same source, when this run must not
- * build it again. ECR tags are immutable: a build whose tag exists would push a not
- * byte-identical image to it and be refused (a revert to earlier source, or a build whose
- * resource left the state). Only the newest release's own build stays declared: its image
- * resource is in the state, unchanged, so declaring it again changes nothing.
- */
-export function recordedImage(build: string, ledger: LedgerEntry[]): string | undefined {
-    const newest = ledger[ledger.length - 1];
-    if (newest?.build === build && newest.built === true) return undefined;
-    return [...ledger].reverse().find((e) => e.build === build)?.image;
-}
-
 /** Keys whose value hashes differ between two releases. Values themselves are never compared or shown. */
 export function diffKeys(before: Record<string, string>, after: Record<string, string>): KeyChanges {
     const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();

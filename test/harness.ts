@@ -95,7 +95,7 @@ export async function runStackFailure(options: RunOptions): Promise<{ error: Err
 async function evaluate(options: RunOptions): Promise<RunResult> {
     const { config: serialized, secretKeys } = engineConfig(options);
     const view = options.account?.view();
-    const accountState: AccountState = view ? { ...options, ssm: { ...view.ssm, ...options.ssm }, rdsInstances: { ...view.rdsInstances, ...options.rdsInstances } } : options;
+    const accountState: AccountState = view ? { ...options, ssm: { ...view.ssm, ...options.ssm }, rdsInstances: { ...view.rdsInstances, ...options.rdsInstances }, ecrImages: view.ecrImages } : options;
 
     const mockInputs = new Map<string, Inputs>();
     const mockOutputs = new Map<string, Inputs>();

@@ -75,43 +75,54 @@ describe("any checkout deploys the same thing", () => {
         expect([staged(a), staged(b)]).toEqual([0o644, 0o644]);
     });
 
-    it("never pushes to a tag that exists: a pin, a revert to earlier source, and a destroy then up", async () => {
+    it("never pushes to a tag that exists: the next up, a pin, a revert, a failed deploy, lost state, a destroy", async () => {
         const account = new SimulatedAccount();
         const src = sourceDir();
-        const build = { context: src.dir, dockerfile: "Dockerfile" };
-        const database = deletableDatabase;
-        const a1 = await up(account, { stack: "dev", config: { build, database } });
+        const options = { stack: "dev", config: { build: { context: src.dir, dockerfile: "Dockerfile" }, database: deletableDatabase } };
+        const pinnedTo = (pin: string) => ({ ...options, config: { ...options.config, release: { pin } } });
+        const a1 = await up(account, options);
         expect(images(a1)).toHaveLength(1);
-        const pinned = await up(account, { stack: "dev", config: { build, database, release: { pin: "v1" } } });
-        // The build resource stays declared, unchanged, while pinned: it never leaves the state.
-        expect(images(pinned).map((i) => i.inputs)).toEqual(images(a1).map((i) => i.inputs));
-        await up(account, { stack: "dev", config: { build, database } });
+        // The next up finds the tag taken: it runs the image by digest and only drops the build
+        // resource from the state (retained: the image stays); the up after changes nothing.
+        const next = await up(account, options);
+        expect(images(next)).toEqual([]);
+        expect(next.outputs).toMatchObject({ runningRelease: "v1", image: a1.outputs.image });
+        const third = await runStack({ ...options, account });
+        expect(third.resources.map((r) => [r.name, r.inputs])).toEqual(next.resources.map((r) => [r.name, r.inputs]));
+
+        // Pinned, the stack builds nothing even when the source moves on.
         src.write("console.log('B')\n");
-        const b = await up(account, { stack: "dev", config: { build, database } });
+        expect(images(await up(account, pinnedTo("v1")))).toEqual([]);
+        const b = await up(account, options);
+        expect(images(b)).toHaveLength(1);
         expect(b.outputs.runningRelease).toBe("v2");
         // Back to A: its tag exists, so the image v1 recorded runs again, built by nobody.
         src.write("console.log('A')\n");
-        const revert = await up(account, { stack: "dev", config: { build, database } });
+        const revert = await up(account, options);
         expect(images(revert)).toEqual([]);
         expect(revert.outputs).toMatchObject({ runningRelease: "v3", image: a1.outputs.image });
-        const again = await up(account, { stack: "dev", config: { build, database } });
-        expect(images(again)).toEqual([]);
-        expect(again.outputs.runningRelease).toBe("v3");
 
-        account.destroy("dev");
-        const afterDestroy = await up(account, { stack: "dev", config: { build, database } });
-        // The kept repository still holds A's image: it runs again under a new id, nothing pushed.
-        expect(afterDestroy.outputs).toMatchObject({ runningRelease: "v4", image: a1.outputs.image });
-        expect(images(afterDestroy)).toEqual([]);
-
-        // Destroyed right after a build: the build is declared again, into the new repository.
+        // C is pushed, then the deploy fails before its ledger entry is written; after A again,
+        // C comes back: the registry, not the ledger, knows its tag.
         src.write("console.log('C')\n");
-        const c = await up(account, { stack: "dev", config: { build, database } });
+        const failed = await runStack({ ...options, account });
+        expect(() => account.deploy(failed, { fail: (r) => (r.name.endsWith("-LOG_LEVEL") ? "ThrottlingException" : undefined) })).toThrow(DeployError);
+        src.write("console.log('A')\n");
+        await up(account, options);
+        src.write("console.log('C')\n");
+        const c = await up(account, options);
+        expect(images(c)).toEqual([]);
+        expect(String(c.outputs.image)).toContain(String(failed.named("shop-dev-build-image").outputs.repoDigest).split("@")[1]);
+
+        // The image resource lost from the state: nothing pushed again either.
+        account.forgetState("dev", ["shop-dev-build-image"]);
+        expect(images(await up(account, options))).toEqual([]);
+
         account.destroy("dev");
-        const rebuilt = await up(account, { stack: "dev", config: { build, database } });
-        expect(images(rebuilt)).toHaveLength(1);
-        expect(images(rebuilt)[0].inputs.imageName).not.toBe(images(c)[0].inputs.imageName);
-        expect(rebuilt.outputs.runningRelease).toBe("v6");
+        const afterDestroy = await up(account, options);
+        // The kept repository still holds C's image: it runs again under a new id, nothing pushed.
+        expect(images(afterDestroy)).toEqual([]);
+        expect(afterDestroy.outputs).toMatchObject({ image: c.outputs.image, previousRelease: "none" });
         expect(account.rewrites).toEqual([]);
         rmSync(src.dir, { recursive: true, force: true });
     });
@@ -211,7 +222,7 @@ describe("destroy, and up again", () => {
         expect(account.snapshots.size).toBe(1);
         // Kept: the release records and the repository. The VPC went: nothing kept sits in it.
         const kept = account.log.filter((l) => l.startsWith("retain ")).map((l) => l.split(" ").slice(1).join(" "));
-        expect(new Set(kept.map((k) => k.split(" ")[0]))).toEqual(new Set([parameterType, "aws:ecr/repository:Repository"]));
+        expect(new Set(kept.map((k) => k.split(" ")[0]))).toEqual(new Set([parameterType, "aws:ecr/repository:Repository", "docker:index/image:Image"]));
         expect(kept.filter((k) => k.startsWith(parameterType)).every((k) => /\/shop\/dev\/(releases|ledger)\//.test(k))).toBe(true);
         expect(account.log.some((l) => l.startsWith("delete aws:ec2/vpc:Vpc"))).toBe(true);
         const again = await up(account, options);
@@ -219,6 +230,21 @@ describe("destroy, and up again", () => {
         account.destroy("dev");
         expect(account.snapshots.size).toBe(2);
         expect(account.rewrites).toEqual([]);
+    });
+
+    it("a retry after a first deploy that failed once the instance existed, or after a destroy that stopped at it, is not refused", async () => {
+        const account = new SimulatedAccount();
+        const first = await runStack({ stack: "dev", account });
+        // Whatever comes after the instance fails (the deploy stops right after creating it).
+        const custom = first.resources.filter((r) => r.custom);
+        const next = custom[custom.findIndex((r) => r.name === "shop-dev-db-instance") + 1].name;
+        expect(() => account.deploy(first, { fail: (r) => (r.name === next ? "failed" : undefined) })).toThrow(DeployError);
+        expect(account.stateOf("dev")).toEqual(expect.arrayContaining(["shop-dev-db-record", "shop-dev-db-instance"]));
+        await up(account, { stack: "dev" });
+        // Without its preview, destroy deletes what depends on the instance, then stops there.
+        expect(() => account.destroy("dev", { skipPreview: true })).toThrow("shop-dev-db-instance: it is protected");
+        expect(account.stateOf("dev")).toEqual(expect.arrayContaining(["shop-dev-db-record", "shop-dev-db-instance"]));
+        expect((await up(account, { stack: "dev" })).outputs.runningRelease).toBe("v2");
     });
 
     it("finds an instance kept outside the stack before declaring anything, and says how to attach or import it", async () => {

@@ -103,6 +103,11 @@ describe("backing-service parity", () => {
 });
 
 describe("Pulumi.yaml", () => {
+    it("refreshes before every preview and update, so a circuit-breaker rollback is seen and never recorded as running", () => {
+        const options = (yaml.load(readFileSync(path.join(projectRoot, "Pulumi.yaml"), "utf8")) as { options?: { refresh?: string } }).options;
+        expect(options?.refresh).toBe("always");
+    });
+
     const project = yaml.load(readFileSync(path.join(projectRoot, "Pulumi.yaml"), "utf8")) as { name: string; runtime: { name: string }; config: Record<string, { description?: string; default?: unknown; type?: string }> };
 
     it("documents every setting the schema reads: required ones declared, optional ones with their defaults", () => {

@@ -16,6 +16,27 @@ const baselineDir = path.join(__dirname, "baseline");
 const build = { context: "test/fixtures/build-context", dockerfile: "Dockerfile", platform: "linux/amd64" };
 const devImage = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop-dev-build-repo@sha256:${"d".repeat(64)}`;
 
+/**
+ * Changed on purpose after the baseline was recorded — fixes from the independent review of the
+ * lifecycle work, not the move — each with its reason. Everything else must match exactly.
+ */
+const changedOnPurpose: { urn: RegExp; field: string; why: string }[] = [
+    { urn: /randomPassword:RandomPassword::/, field: "keepers", why: "no keeper at passwordVersion 1, so stacks deployed before it existed keep their password" },
+    // The random provider keeps a password whose keepers are removed; the mock derives it from them.
+    { urn: /rds\/instance:Instance::/, field: "password", why: "the mock's password follows the keepers above" },
+    { urn: /-release-v\d+-DATABASE_URL$/, field: "value", why: "it carries that password" },
+    { urn: /randomId:RandomId::/, field: "keepers", why: "the snapshot suffix follows what replaces the instance" },
+    { urn: /rds\/instance:Instance::/, field: "finalSnapshotIdentifier", why: "it carries that suffix" },
+];
+const goneOnPurpose: { scenario: string; type: string; why: string }[] = [
+    { scenario: "dev-pinned", type: "docker:index/image:Image", why: "a pinned stack is frozen: it builds nothing" },
+];
+const typeOf = (urn: string) => urn.split("::")[2].split("$").pop()!;
+const comparable = (urn: string, inputs: unknown) => {
+    const drop = changedOnPurpose.filter((c) => c.urn.test(urn)).map((c) => c.field);
+    return Object.fromEntries(Object.entries(inputs as Record<string, unknown>).filter(([k]) => !drop.includes(k)));
+};
+
 interface Baseline {
     urn: string;
     inputs: unknown;
@@ -41,11 +62,12 @@ describe("the move keeps every resource of existing stacks", () => {
         expect(existsSync(file), `${file} (record it from the commit before the move)`).toBe(true);
         const before = JSON.parse(readFileSync(file, "utf8")) as Baseline[];
         const byUrn = new Map(run.resources.flatMap((r) => [r.urn, ...r.aliases].map((u) => [u, r] as const)));
-        for (const old of before) {
+        const expected = before.filter((old) => !goneOnPurpose.some((g) => g.scenario === scenario && g.type === typeOf(old.urn)));
+        for (const old of expected) {
             const found = byUrn.get(old.urn);
             expect(found, `${old.urn} is gone: Pulumi would delete it and create another`).toBeDefined();
-            expect(found!.inputs, old.urn).toEqual(old.inputs);
+            expect(comparable(old.urn, found!.inputs), old.urn).toEqual(comparable(old.urn, old.inputs));
         }
-        expect(run.resources).toHaveLength(before.length);
+        expect(run.resources).toHaveLength(expected.length);
     });
 });

@@ -19,6 +19,8 @@ export interface AccountState {
     subnets?: Record<string, { vpcId: string; availabilityZone: string }>;
     /** Existing RDS instances by identifier, for the `existing` database kind. */
     rdsInstances?: Record<string, { engine: string; engineVersion: string; address: string; port: number }>;
+    /** ECR: repository URL → tag → digest (hex), for the build's look-up of pushed tags. */
+    ecrImages?: Record<string, Record<string, string>>;
 }
 
 function digestOf(text: string): string {
@@ -68,7 +70,7 @@ export function outputsFor(type: string, name: string, inputs: Inputs, preview: 
             computed.result = `Pw${digestOf(name + JSON.stringify(inputs.keepers ?? {})).slice(0, 38)}`;
             break;
         case "random:index/randomId:RandomId":
-            computed.hex = digestOf(name).slice(0, 2 * Number(inputs.byteLength ?? 4));
+            computed.hex = digestOf(name + JSON.stringify(inputs.keepers ?? {})).slice(0, 2 * Number(inputs.byteLength ?? 4));
             break;
         case "aws:ssm/parameter:Parameter":
             computed.arn = `arn:aws:ssm:${region}:${accountId}:parameter${inputs.name}`;
@@ -101,6 +103,12 @@ export function invokeResult(token: string, args: Inputs, options: AccountState)
             const found = options.subnets?.[String(args.id)];
             if (!found) throw new Error(`InvalidSubnetID.NotFound: ${args.id}`);
             return { id: args.id, ...found };
+        }
+        case "aws:ecr/getImages:getImages": {
+            const url = `${args.registryId ?? accountId}.dkr.ecr.${region}.amazonaws.com/${args.repositoryName}`;
+            const tags = options.ecrImages?.[url];
+            if (tags === undefined) throw new Error(`RepositoryNotFoundException: ${url}`);
+            return { id: url, repositoryName: args.repositoryName, imageIds: Object.entries(tags).map(([imageTag, digest]) => ({ imageTag, imageDigest: `sha256:${digest}` })) };
         }
         case "aws:rds/getInstances:getInstances": {
             const wanted = (args.filters as { name: string; values: string[] }[] | undefined)?.find((f) => f.name === "db-instance-id")?.values ?? [];

@@ -89,7 +89,8 @@ export class SimulatedAccount {
                 rdsInstances[o.inputs.identifier] = { engine: o.inputs.engine, engineVersion: String(o.inputs.engineVersion).includes(".") ? String(o.inputs.engineVersion) : `${o.inputs.engineVersion}.7`, address: o.outputs.address, port: 5432 };
             }
         }
-        return { ssm, rdsInstances };
+        const ecrImages = Object.fromEntries([...this.registry].map(([url, tags]) => [url, Object.fromEntries(tags)]));
+        return { ssm, rdsInstances, ecrImages };
     }
 
     /** The outputs the backend holds for a stack (what `pulumi stack output` and StackReference read). */
@@ -156,12 +157,17 @@ export class SimulatedAccount {
         }
     }
 
-    /** `pulumi destroy`: runs no program code, so only resource options decide; a protected resource stops it before anything is deleted. */
-    destroy(stackName: string): void {
+    /**
+     * `pulumi destroy`: runs no program code, so only resource options decide. Its preview
+     * refuses a protected resource before anything is deleted; with `--skip-preview` (as the
+     * Automation API and CI actions run it) the engine deletes dependents first and stops at it.
+     */
+    destroy(stackName: string, options: { skipPreview?: boolean } = {}): void {
         const stack = this.stack(stackName);
         const protectedOnes = [...stack.state.values()].filter((e) => e.protect).map((e) => e.name);
-        if (protectedOnes.length > 0) throw new DeployError(`refusing to destroy: ${protectedOnes.join(", ")} protected`);
+        if (protectedOnes.length > 0 && !options.skipPreview) throw new DeployError(`refusing to destroy: ${protectedOnes.join(", ")} protected`);
         for (const entry of [...stack.state.values()].reverse()) {
+            if (entry.protect) throw new DeployError(`unable to delete resource ${entry.name}: it is protected`);
             this.remove(entry);
             stack.state.delete(key(entry.type, entry.name));
         }
