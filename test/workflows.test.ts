@@ -621,7 +621,7 @@ describe("docs/ci.md: the deploy and preview role policies", () => {
             "ecs:DescribeServices", "ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments",
             "ssm:PutParameter", "ssm:AddTagsToResource", "ssm:GetParameter", "ssm:DescribeParameters",
             "ssm:ListTagsForResource", "ssm:GetParametersByPath",
-            "ecr:DescribeImages", "ecr:BatchGetImage", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
+            "ecr:ListImages", "ecr:BatchGetImage", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
             "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchCheckLayerAvailability", "ecr:GetAuthorizationToken",
         ]) {
             expect(all.has(action), action).toBe(true);
