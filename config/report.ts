@@ -1,16 +1,13 @@
+import { ConfigError, type Problem } from "../lib/config-error";
 import { projectName } from "./schema";
+
+export { ConfigError, type Problem };
 
 /**
  * Problems with the stack's config, each naming the key as the user types it
  * (`twelve-factor:processes.web.cpu`, `aws:region`), and the one place that decides
  * whether a value may be shown in a message.
  */
-
-/** One problem: the config key as typed in `pulumi config set`, and what is wrong with it. */
-export interface Problem {
-    key: string;
-    message: string;
-}
 
 /** A path below a top-level key; numbers index arrays. */
 export type Path = readonly (string | number)[];
@@ -76,12 +73,6 @@ export function valueAt(value: unknown, path: Path): unknown {
     return v;
 }
 
-export class ConfigError extends Error {
-    constructor(public readonly problems: Problem[]) {
-        super(`Invalid stack configuration:\n${problems.map((p) => `  - ${p.key}: ${p.message}`).join("\n")}`);
-        this.name = "ConfigError";
-    }
-}
 
 /**
  * Defence in depth: replaces any secret value (and its JSON-escaped form) that reached a

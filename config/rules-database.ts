@@ -1,7 +1,7 @@
 import { partitionOf } from "./aws";
 import { reservedDatabaseReason, reservedRoleReason } from "./postgres";
 import { projectKey as P, type Path, type Reporter } from "./report";
-import type { RuleInput } from "./rules";
+import type { RuleInput } from "./rule-input";
 import { maxValueBytes, postgresMajorVersions } from "./schema";
 
 /** Rules of the backing database: the selected kind's block, reserved names, DATABASE_URL's size. */

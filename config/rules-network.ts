@@ -1,6 +1,6 @@
 import { maxProgramTagsPerResource, maxTagsPerResource, partitionOf, programTagKeys } from "./aws";
 import { objectKeys, projectKey as P, type Path, type Reporter } from "./report";
-import type { RuleInput } from "./rules";
+import type { RuleInput } from "./rule-input";
 import { acmCertificateArn } from "./schema";
 
 /** Rules of what the stack puts on the network: adopted subnets, the certificate, tags. */

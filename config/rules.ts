@@ -2,14 +2,14 @@ import { taskContainers } from "../lib/container-definitions";
 import { describeMemoryFor, fargateCpus, isFargateCpu, isValidFargateSize } from "../lib/fargate";
 import { stableStringify } from "../lib/hashing";
 import { maxPrefixLength, stackPrefix } from "../lib/naming";
+import type { RuleInput } from "./rule-input";
 import { database } from "./rules-database";
 import { certificate, network, tags } from "./rules-network";
 import { ecsReservedEnvNames, knownRegions, longestReleaseId, maxParameterNameWithArn, maxTaskDefinitionBytes, parameterArnPrefixLength, partitionOf } from "./aws";
-import type { AwsSettings } from "./engine";
 import { reservedDatabaseReason } from "./postgres";
 import { objectKeys, projectKey as P, type Path, type Reporter } from "./report";
 import {
-    ecrImageRef, envVarName, logRetentionDays, lowerName, type ParsedConfig, type ProcessConfig, processNamePattern, processSchema, reservedKeys, type SchemaKey,
+    ecrImageRef, envVarName, logRetentionDays, lowerName, type ProcessConfig, processNamePattern, processSchema, reservedKeys,
 } from "./schema";
 
 /**
@@ -21,14 +21,6 @@ import {
 
 const region = "aws:region";
 
-export interface RuleInput {
-    /** The top-level keys that parsed. */
-    c: Partial<ParsedConfig>;
-    /** Every top-level key as decoded, parsed or not. */
-    settings: Partial<Record<SchemaKey, unknown>>;
-    stack: string;
-    aws: AwsSettings;
-}
 
 export function crossFieldProblems(r: Reporter, input: RuleInput): void {
     textProblems(r, input.settings);

@@ -1,5 +1,4 @@
 import * as aws from "@pulumi/aws";
-import type { LedgerEntry } from "../release/ledger";
 
 const ecrImage = /^((\d{12})\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?\/([a-z0-9._\/-]+))@sha256:[a-f0-9]{64}$/;
 
@@ -11,7 +10,13 @@ const ecrImage = /^((\d{12})\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?\/([a
  * that recorded this build names its image; otherwise the tag is looked up in the repository
  * this stack's builds went to.
  */
-export async function pushedImage(build: string, tag: string, ledger: LedgerEntry[]): Promise<string | undefined> {
+/** What the look-up needs of each ledger entry, oldest first. */
+export interface RecordedBuild {
+    build?: string;
+    image: string;
+}
+
+export async function pushedImage(build: string, tag: string, ledger: RecordedBuild[]): Promise<string | undefined> {
     const recorded = [...ledger].reverse().find((e) => e.build === build);
     if (recorded !== undefined) return recorded.image;
     const repository = [...ledger].reverse().map((e) => e.build?.startsWith("source:") ? ecrImage.exec(e.image) : null).find((m) => m);

@@ -1,4 +1,4 @@
-import { ConfigError } from "../config/report";
+import { ConfigError } from "../lib/config-error";
 import { hashValue, sha256, stableStringify } from "../lib/hashing";
 import type { ProcessDefinition } from "../lib/process";
 import { maxLedgerEntryBytes, releaseNumber, serialiseEntry, type LedgerEntry, type RunningPointer } from "./ledger";
