@@ -1,6 +1,6 @@
 import { writeFileSync } from "fs";
 import { it } from "vitest";
-import { readStackConfig, RunOptions, RunResult, runStack, ssmAfter } from "../test/harness";
+import { readStackConfig, EvaluateOptions, Evaluation, evaluateStack, ssmAfter } from "../test/harness";
 
 /**
  * One benchmark scenario (SCENARIO=dev|prod|large): evaluates the stack under mocks, then
@@ -9,7 +9,7 @@ import { readStackConfig, RunOptions, RunResult, runStack, ssmAfter } from "../t
 const scenario = process.env.SCENARIO ?? "dev";
 const devImage = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop-dev-build-repo-1a2b3c4@sha256:${"0".repeat(64)}`;
 
-function options(): RunOptions {
+function options(): EvaluateOptions {
     if (scenario === "prod") return { stack: "prod", stackOutputs: { dev: { image: devImage } } };
     if (scenario !== "large") return { stack: "dev" };
     const processes = readStackConfig("dev").config["twelve-factor:processes"] as Record<string, object>;
@@ -19,7 +19,7 @@ function options(): RunOptions {
 }
 
 /** Resources a deploy would create or update to go from one run to the next. */
-function writes(before: RunResult, after: RunResult): { creates: number; updates: number } {
+function writes(before: Evaluation, after: Evaluation): { creates: number; updates: number } {
     const old = new Map(before.resources.filter((r) => r.custom).map((r) => [`${r.type}::${r.name}`, JSON.stringify(r.inputs)]));
     let creates = 0;
     let updates = 0;
@@ -34,12 +34,12 @@ function writes(before: RunResult, after: RunResult): { creates: number; updates
 it(`evaluates the ${scenario} stack`, async () => {
     const base = options();
     const started = performance.now();
-    const first = await runStack(base);
+    const first = await evaluateStack(base);
     const coldMs = performance.now() - started;
 
     const env = { ...((base.config?.env as Record<string, string>) ?? (readStackConfig(base.stack).config["twelve-factor:env"] as Record<string, string>)), LOG_LEVEL: "warn" };
     const warmStart = performance.now();
-    const next = await runStack({ ...base, ssm: ssmAfter(first), config: { ...base.config, env } });
+    const next = await evaluateStack({ ...base, ssm: ssmAfter(first), config: { ...base.config, env } });
     const warmMs = performance.now() - warmStart;
 
     const ledger = next.ofType("aws:ssm/parameter:Parameter").find((p) => String(p.inputs.name).includes("/ledger/"))!;

@@ -1,5 +1,5 @@
 import { ConfigError, type Problem } from "../lib/config-error";
-import { projectName } from "./schema";
+import { projectName, secretPlaces } from "./schema";
 
 export { ConfigError, type Problem };
 
@@ -13,11 +13,12 @@ export { ConfigError, type Problem };
 export type Path = readonly (string | number)[];
 
 export const projectKey = (name: string) => `${projectName}:${name}`;
-export const secretsKey = projectKey("secrets");
-export const databaseKey = projectKey("database");
+/** The key whose every value is secret, and the one that holds secret values among others (both from the schema's marks). */
+export const secretsKey = projectKey(secretPlaces().find((p) => p.path.length === 0)!.top);
+export const databaseKey = projectKey(secretPlaces().find((p) => p.path.length > 0)!.top);
 
-/** The secret places below `database`: the only values there that may (and must) be secret. */
-export const databaseSecretPaths: readonly (readonly string[])[] = [["existing", "password"], ["external", "url"]];
+/** The secret places below `database` (from the schema): the only values there that may (and must) be secret. */
+export const databaseSecretPaths: readonly (readonly string[])[] = secretPlaces().filter((p) => p.top === "database").map((p) => p.path);
 
 /** `twelve-factor:processes.web.command[1]`: Pulumi's path syntax. */
 export function keyName(top: string, path: Path = []): string {

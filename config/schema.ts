@@ -43,6 +43,17 @@ export const regionFormat = /^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$/;
 /** An SSM standard-tier parameter value is at most 4 KB. */
 export const maxValueBytes = 4096;
 
+/**
+ * Marks the fields whose values are secret: set with --secret, stored as SecureString, never
+ * shown. Marked once, here, beside the field; every other list (message masking, the
+ * stack-file check, test fakes) is derived by `secretPlaces`.
+ */
+const secretFields = z.registry<{ secret: true }>();
+function secret<T extends z.ZodType>(field: T): T {
+    secretFields.add(field as z.ZodType, { secret: true });
+    return field;
+}
+
 /** Refinements every string the program passes on must meet. */
 const noNul = (v: string) => !v.includes("\0");
 const nonEmpty = "expected a non-empty value, got an empty one";
@@ -127,7 +138,7 @@ const existingSettings = z.strictObject({
         .min(1, nonEmpty)
         .refine((v) => Buffer.byteLength(v) <= 63, "expected a PostgreSQL role name of at most 63 bytes")
         .refine((v) => /^[^\s\u0000-\u001f\u007f]+$/.test(v), "expected a role name without spaces or control characters"),
-    password: z.string().min(1, nonEmpty).refine(noNul, "expected a password without NUL characters"),
+    password: secret(z.string().min(1, nonEmpty).refine(noNul, "expected a password without NUL characters")),
     dbName: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,62}$/, "expected a database name: 1–63 letters, digits or _, starting with a letter"),
     /** The instance's security group; when given, the stack lets its tasks in on the database port. */
     securityGroupId: z.string().regex(ec2Id("sg"), "expected a security group id sg-…").optional(),
@@ -135,7 +146,7 @@ const existingSettings = z.strictObject({
 
 /** A PostgreSQL server run by a third party (or anyone), reached by URL. */
 const externalSettings = z.strictObject({
-    url: configValue.regex(/^postgres(ql)?:\/\/[^\s]+$/, "expected a postgres:// or postgresql:// URL"),
+    url: secret(configValue.regex(/^postgres(ql)?:\/\/[^\s]+$/, "expected a postgres:// or postgresql:// URL")),
 });
 
 /**
@@ -203,7 +214,7 @@ export const stackConfigSchema = z
         release: z.strictObject({ pin: z.string().regex(releaseId, "expected a release id such as v42").optional() }).default({}),
         env: z.record(envKey, configValue).default({}),
         secretKeys: z.array(envKey).default([]),
-        secrets: z.record(envKey, configValue).default({}),
+        secrets: secret(z.record(envKey, configValue)).default({}),
         processes: z.record(z.string().regex(processNamePattern, "expected 1–16 lowercase letters or digits, starting with a letter"), processSchema),
         database: databaseSchema,
         network: networkSchema.default({ mode: "create", cidr: "10.0.0.0/16", natGateways: "single" }),
@@ -225,4 +236,28 @@ export function valueKind(key: SchemaKey): "string" | "number" | "boolean" | "st
         def = (def.innerType as { _zod: { def: { type: string; innerType?: unknown } } })._zod.def;
     }
     return def.type === "string" || def.type === "number" || def.type === "boolean" ? def.type : "structured";
+}
+
+/** A place whose values are secret: a top-level key and the path below it (empty: the whole key). */
+export interface SecretPlace {
+    top: SchemaKey;
+    path: string[];
+}
+
+/** Every field marked `secret` in the schema, found by walking it. */
+export function secretPlaces(): SecretPlace[] {
+    type Def = { type: string; shape?: Record<string, z.ZodType>; innerType?: z.ZodType; options?: z.ZodType[] };
+    const found: SecretPlace[] = [];
+    const walk = (schema: z.ZodType, top: SchemaKey, path: string[]) => {
+        if (secretFields.has(schema)) {
+            found.push({ top, path });
+            return;
+        }
+        const def = (schema as unknown as { _zod: { def: Def } })._zod.def;
+        if (def.innerType !== undefined) walk(def.innerType, top, path);
+        for (const [key, child] of Object.entries(def.shape ?? {})) walk(child, top, [...path, key]);
+        for (const option of def.options ?? []) walk(option, top, path);
+    };
+    for (const [key, field] of Object.entries(stackConfigSchema.shape)) walk(field as z.ZodType, key as SchemaKey, []);
+    return found;
 }

@@ -2,8 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { ContainerSecret } from "../lib/container-definitions";
 import type { ProcessDefinition } from "../lib/process";
-import { ledgerEntryName, parameterName, serialiseEntry } from "./ledger";
-import type { KeyChanges, ReleasePlan } from "./plan";
+import { ledgerEntryName, parameterName, serialiseEntry, type LedgerEntry } from "./ledger";
+import type { KeyChanges, PlannedHead, ReleasePlan } from "./plan";
 
 /** One config key of the newest release, with its value (an Output when known only after deploying). */
 export interface ReleaseValue {
@@ -56,6 +56,7 @@ export class Release extends pulumi.ComponentResource {
 
     constructor(name: string, args: ReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
         super("twelve-factor:release:Release", name, {}, opts);
+        const parent = this;
         const { plan } = args;
         this.runningId = plan.runningId;
         this.newestId = plan.newestId;
@@ -65,57 +66,55 @@ export class Release extends pulumi.ComponentResource {
         this.changedProcesses = plan.changedProcesses;
         this.processes = plan.processes;
 
-        const caller = aws.getCallerIdentityOutput({}, { parent: this });
-        const partition = aws.getPartitionOutput({}, { parent: this });
+        const caller = aws.getCallerIdentityOutput({}, { parent });
+        const partition = aws.getPartitionOutput({}, { parent });
         const arnPrefix = pulumi.interpolate`arn:${partition.partition}:ssm:${args.region}:${caller.accountId}:parameter`;
         this.parametersArn = pulumi.interpolate`${arnPrefix}${args.parameterPath}/releases/*`;
 
-        if (plan.pinned) {
-            const pinned = plan.pinned;
-            this.image = pulumi.output(pinned.image);
-            // A pinned release's parameters exist already (checked before declaring): by name.
-            this.secrets = arnPrefix.apply((prefix) => Object.keys(pinned.keys).sort().map((key) => ({ name: key, valueFrom: `${prefix}${parameterName(args.parameterPath, pinned.id, key)}` })));
-        } else {
-            const declared = this.declareNewest(name, args);
-            this.image = declared.image;
-            this.secrets = declared.secrets;
-        }
+        const running = plan.pinned ? referencePinned(plan.pinned) : declareNewest(plan.head!);
+        this.image = running.image;
+        this.secrets = running.secrets;
         this.registerOutputs({ image: this.image, secrets: this.secrets });
-    }
 
-    /**
-     * The newest release's parameters and ledger entry. A re-declared one keeps exactly what its
-     * ledger entry recorded (its image included), so vN is never rewritten; the task
-     * definitions take its ARNs from the parameter resources, so they wait until every
-     * parameter exists.
-     */
-    private declareNewest(name: string, args: ReleaseArgs) {
-        const head = args.plan.head!;
-        const id = head.entry.id;
-        const tags = { ...args.tags, release: id };
-        const values = [...args.values].sort((a, b) => (a.key < b.key ? -1 : 1));
-        const parameters = values.map((v) => new aws.ssm.Parameter(`${name}-${id}-${v.key}`, {
-            name: parameterName(args.parameterPath, id, v.key),
-            type: v.secret ? "SecureString" : "String",
-            ...(v.secret ? { value: pulumi.secret(v.value) } : { insecureValue: v.value }),
-            tier: "Standard",
-            // Only a re-declared newest release (same digest, so the same values) meets an
-            // existing name: after it left the state (a pin) it is taken back, not refused.
-            overwrite: true,
-            tags,
-        }, { parent: this, retainOnDelete: true }));
-        const image = head.isNew ? pulumi.output(args.image!) : pulumi.output(head.entry.image!);
-        new aws.ssm.Parameter(`${name}-${id}-ledger`, {
-            name: ledgerEntryName(args.parameterPath, id),
-            type: "String",
-            insecureValue: image.apply((ref) => serialiseEntry({ ...head.entry, image: ref })),
-            // Above 4 KB (many keys) SSM needs the advanced tier; below it this stays standard.
-            tier: "Intelligent-Tiering",
-            overwrite: true,
-            tags,
-            description: `Release ${id} of ${args.parameterPath}: image, keys and value hashes (no values)`,
-        }, { parent: this, retainOnDelete: true, dependsOn: parameters });
-        const secrets = pulumi.all(parameters.map((p) => p.arn)).apply((arns) => values.map((v, i) => ({ name: v.key, valueFrom: arns[i] })));
-        return { image, secrets };
+        /** A pinned release's parameters exist already (checked before declaring): by name. */
+        function referencePinned(pinned: LedgerEntry) {
+            const secrets = arnPrefix.apply((prefix) => Object.keys(pinned.keys).sort().map((key) => ({ name: key, valueFrom: `${prefix}${parameterName(args.parameterPath, pinned.id, key)}` })));
+            return { image: pulumi.output(pinned.image), secrets };
+        }
+
+        /**
+         * The newest release's parameters and ledger entry. A re-declared one keeps exactly what
+         * its ledger entry recorded (its image included), so vN is never rewritten; the task
+         * definitions take its ARNs from the parameter resources, so they wait until every
+         * parameter exists.
+         */
+        function declareNewest(head: PlannedHead) {
+            const id = head.entry.id;
+            const tags = { ...args.tags, release: id };
+            const values = [...args.values].sort((a, b) => (a.key < b.key ? -1 : 1));
+            const parameters = values.map((v) => new aws.ssm.Parameter(`${name}-${id}-${v.key}`, {
+                name: parameterName(args.parameterPath, id, v.key),
+                type: v.secret ? "SecureString" : "String",
+                ...(v.secret ? { value: pulumi.secret(v.value) } : { insecureValue: v.value }),
+                tier: "Standard",
+                // Only a re-declared newest release (same digest, so the same values) meets an
+                // existing name: after it left the state (a pin) it is taken back, not refused.
+                overwrite: true,
+                tags,
+            }, { parent, retainOnDelete: true }));
+            const image = head.isNew ? pulumi.output(args.image!) : pulumi.output(head.entry.image!);
+            new aws.ssm.Parameter(`${name}-${id}-ledger`, {
+                name: ledgerEntryName(args.parameterPath, id),
+                type: "String",
+                insecureValue: image.apply((ref) => serialiseEntry({ ...head.entry, image: ref })),
+                // Above 4 KB (many keys) SSM needs the advanced tier; below it this stays standard.
+                tier: "Intelligent-Tiering",
+                overwrite: true,
+                tags,
+                description: `Release ${id} of ${args.parameterPath}: image, keys and value hashes (no values)`,
+            }, { parent, retainOnDelete: true, dependsOn: parameters });
+            const secrets = pulumi.all(parameters.map((p) => p.arn)).apply((arns) => values.map((v, i) => ({ name: v.key, valueFrom: arns[i] })));
+            return { image, secrets };
+        }
     }
 }

@@ -3,11 +3,11 @@ import { tmpdir } from "os";
 import * as path from "path";
 import { afterAll, describe, expect, it } from "vitest";
 import { untaggedOnlyLifecyclePolicy } from "../lib/image";
-import { RunResult, runStack, runStackFailure } from "./harness";
+import { Evaluation, evaluateStack, evaluateStackFailure } from "./harness";
 
 const devImage = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop-dev-build-repo-1a2b3c4@sha256:${"f".repeat(64)}`;
-const image = (run: RunResult) => run.named("shop-dev-build-image").inputs;
-const webImages = (run: RunResult) => (JSON.parse(run.ofType("aws:ecs/taskDefinition:TaskDefinition").find((t) => t.inputs.family.endsWith("-web"))!.inputs.containerDefinitions) as { image: string }[]).map((c) => c.image);
+const image = (run: Evaluation) => run.named("shop-dev-build-image").inputs;
+const webImages = (run: Evaluation) => (JSON.parse(run.ofType("aws:ecs/taskDefinition:TaskDefinition").find((t) => t.inputs.family.endsWith("-web"))!.inputs.containerDefinitions) as { image: string }[]).map((c) => c.image);
 
 describe("building from source", () => {
     const context = mkdtempSync(path.join(tmpdir(), "build-context-"));
@@ -18,10 +18,10 @@ describe("building from source", () => {
     write(".dockerignore", "notes.md\n");
     write("notes.md", "draft\n");
     afterAll(() => rmSync(context, { recursive: true, force: true }));
-    const fromContext = () => runStack({ stack: "dev", config: { build: { context, dockerfile: "Dockerfile" } } });
+    const fromContext = () => evaluateStack({ stack: "dev", config: { build: { context, dockerfile: "Dockerfile" } } });
 
     it("pushes to an immutable, scanned, retained ECR repository that only ever expires untagged images", async () => {
-        const run = await runStack({ stack: "dev" });
+        const run = await evaluateStack({ stack: "dev" });
         expect(run.named("shop-dev-build-repo").inputs).toMatchObject({ imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true } });
         expect(run.named("shop-dev-build-repo").retainOnDelete).toBe(true);
         const policy = JSON.parse(run.named("shop-dev-build-lifecycle").inputs.policy);
@@ -30,7 +30,7 @@ describe("building from source", () => {
     });
 
     it("builds app/ for the tasks' platform and tags it with the source hash, not at preview time", async () => {
-        const run = await runStack({ stack: "dev" });
+        const run = await evaluateStack({ stack: "dev" });
         expect(image(run)).toMatchObject({
             imageName: expect.stringMatching(/^123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/shop-dev-build-repo:src-[0-9a-f]{20}$/),
             // Relative to the project root, where Pulumi starts the provider: the same on every checkout.
@@ -68,13 +68,13 @@ describe("building from source", () => {
     });
 
     it("matches the tasks' CPU architecture to the image platform", async () => {
-        const run = await runStack({ stack: "dev", config: { build: { context, dockerfile: "Dockerfile", platform: "linux/arm64" } } });
+        const run = await evaluateStack({ stack: "dev", config: { build: { context, dockerfile: "Dockerfile", platform: "linux/arm64" } } });
         expect(image(run).build.platform).toBe("linux/arm64");
         for (const td of run.ofType("aws:ecs/taskDefinition:TaskDefinition")) expect(td.inputs.runtimePlatform.cpuArchitecture).toBe("ARM64");
     });
 
     it("fails clearly, declaring nothing, when the context has no Dockerfile", async () => {
-        const { error, resources } = await runStackFailure({ stack: "dev", config: { build: { context: path.join(context, "missing") } } });
+        const { error, resources } = await evaluateStackFailure({ stack: "dev", config: { build: { context: path.join(context, "missing") } } });
         expect(error.message).toContain("twelve-factor:build: expected a Dockerfile at");
         expect(resources.filter((r) => r.type.startsWith("aws:") || r.type.startsWith("docker:"))).toEqual([]);
     });
@@ -82,7 +82,7 @@ describe("building from source", () => {
 
 describe("promotion without rebuilding", () => {
     it("runs exactly the digest the dev stack runs, and builds nothing", async () => {
-        const prod = await runStack({ stack: "prod", stackOutputs: { dev: { image: devImage } } });
+        const prod = await evaluateStack({ stack: "prod", stackOutputs: { dev: { image: devImage } } });
         expect(prod.ofType("docker:index/image:Image")).toEqual([]);
         expect(prod.ofType("aws:ecr/repository:Repository")).toEqual([]);
         expect(webImages(prod)).toEqual([devImage, devImage]);
@@ -90,19 +90,19 @@ describe("promotion without rebuilding", () => {
     });
 
     it("runs a digest named in config", async () => {
-        const run = await runStack({ stack: "dev", config: { build: { image: devImage } } });
+        const run = await evaluateStack({ stack: "dev", config: { build: { image: devImage } } });
         expect(run.ofType("docker:index/image:Image")).toEqual([]);
         expect(webImages(run)).toEqual([devImage, devImage]);
     });
 
     it("refuses, declaring nothing, an image outside ECR (pull rights are scoped to a repository)", async () => {
-        const { error, resources } = await runStackFailure({ stack: "dev", config: { build: { image: `ghcr.io/acme/shop@sha256:${"f".repeat(64)}` } } });
+        const { error, resources } = await evaluateStackFailure({ stack: "dev", config: { build: { image: `ghcr.io/acme/shop@sha256:${"f".repeat(64)}` } } });
         expect(error.message).toContain("twelve-factor:build.image: expected an ECR image pinned by digest");
         expect(resources.filter((r) => r.custom)).toEqual([]);
     });
 
     it("fails clearly when the source stack has no image yet", async () => {
-        const { error } = await runStackFailure({ stack: "prod", stackOutputs: { dev: {} } });
+        const { error } = await evaluateStackFailure({ stack: "prod", stackOutputs: { dev: {} } });
         expect(error.message).toBe("twelve-factor:build.promoteFrom: stack \"dev\" has no running release yet (its image output is written once its services are steady)");
     });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseConfig } from "../config";
-import { readStackConfig, runStackFailure } from "./harness";
+import { readStackConfig, evaluateStackFailure } from "./harness";
 import { engineConfig, type ConfigOverrides } from "./support/stack-config";
 
 /**
@@ -114,7 +114,7 @@ describe("program level: a secret in the wrong place is refused before anything 
         ["as an unknown key", { secretz: canaries[2] }, "twelve-factor:secretz"],
         ["as a wrongly typed number", { processes: { ...devProcesses, web: { ...devProcesses.web, memory: canaries[1] } } }, "twelve-factor:processes.web.memory"],
     ])("%s", async (_, secretConfig, key) => {
-        const { error, resources } = await runStackFailure({ stack: "dev", secretConfig });
+        const { error, resources } = await evaluateStackFailure({ stack: "dev", secretConfig });
         expect(error.name).toBe("ConfigError");
         expect(error.message).toContain(`- ${key}: `);
         for (const canary of canaries) for (const form of forms(canary)) expect(`${error.message}\n${error.stack}`).not.toContain(form);

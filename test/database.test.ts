@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readStackConfig, RunResult, runStack, runStackFailure, ssmAfter } from "./harness";
+import { readStackConfig, Evaluation, evaluateStack, evaluateStackFailure, ssmAfter } from "./harness";
 
 const devImage = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop-dev-build-repo-1a2b3c4@sha256:${"e".repeat(64)}`;
 const prodOptions = { stack: "prod", stackOutputs: { dev: { image: devImage } } };
@@ -10,12 +10,12 @@ const external = { ...prodDatabase, kind: "external", external: { url: externalU
 const existing = { ...prodDatabase, kind: "existing", existing: { identifier: "legacy-shop", username: "shop_app", password: "p@ss/w rd\"", dbName: "shop", securityGroupId: "sg-0123456789abcdef0" } };
 const legacyInstance = { "legacy-shop": { engine: "postgres", engineVersion: "15.8", address: "legacy-shop.c0ffee.eu-west-1.rds.amazonaws.com", port: 5432 } };
 
-const dbResources = (run: RunResult) => run.resources.filter((r) => r.name.startsWith("shop-prod-db")).map((r) => r.name);
-const databaseUrlParameter = (run: RunResult) => run.ofType("aws:ssm/parameter:Parameter").find((p) => String(p.inputs.name).endsWith("/DATABASE_URL"))!;
+const dbResources = (run: Evaluation) => run.resources.filter((r) => r.name.startsWith("shop-prod-db")).map((r) => r.name);
+const databaseUrlParameter = (run: Evaluation) => run.ofType("aws:ssm/parameter:Parameter").find((p) => String(p.inputs.name).endsWith("/DATABASE_URL"))!;
 
 describe("owned RDS PostgreSQL", () => {
     it("is what prod needs: encrypted, private, Multi-AZ, protected, backed up, final snapshot kept", async () => {
-        const prod = await runStack(prodOptions);
+        const prod = await evaluateStack(prodOptions);
         const db = prod.named("shop-prod-db-instance");
         expect(db.inputs).toMatchObject({
             identifier: "shop-prod-db",
@@ -45,7 +45,7 @@ describe("owned RDS PostgreSQL", () => {
     });
 
     it("hands the app a secret DATABASE_URL with the instance's endpoint and an encoded password", async () => {
-        const prod = await runStack(prodOptions);
+        const prod = await evaluateStack(prodOptions);
         const url = databaseUrlParameter(prod);
         expect(url.inputs.type).toBe("SecureString");
         expect(url.secretInputs).toEqual(["value"]);
@@ -53,10 +53,10 @@ describe("owned RDS PostgreSQL", () => {
     });
 
     it("protects the instance unless allowDelete, and keeps nothing in the VPC that would block a destroy", async () => {
-        const kept = await runStack(prodOptions);
+        const kept = await evaluateStack(prodOptions);
         expect(kept.named("shop-prod-db-instance").protect).toBe(true);
         for (const r of kept.resources.filter((r) => r.name.startsWith("shop-prod-db"))) expect(r.retainOnDelete, r.name).toBe(false);
-        const deletable = await runStack({ ...prodOptions, config: { database: { ...prodDatabase, owned: { ...(prodDatabase.owned as object), allowDelete: true, deletionProtection: false } } } });
+        const deletable = await evaluateStack({ ...prodOptions, config: { database: { ...prodDatabase, owned: { ...(prodDatabase.owned as object), allowDelete: true, deletionProtection: false } } } });
         expect(deletable.named("shop-prod-db-instance").protect).toBe(false);
         // Even then, deleting takes a final snapshot first.
         expect(deletable.named("shop-prod-db-instance").inputs.skipFinalSnapshot).toBe(false);
@@ -66,7 +66,7 @@ describe("owned RDS PostgreSQL", () => {
 
 describe("existing RDS instance", () => {
     it("is looked up by identifier; its URL carries the configured credentials, percent-encoded", async () => {
-        const run = await runStack({ ...prodOptions, config: { database: existing }, rdsInstances: legacyInstance });
+        const run = await evaluateStack({ ...prodOptions, config: { database: existing }, rdsInstances: legacyInstance });
         expect(run.ofType("aws:rds/instance:Instance")).toEqual([]);
         expect(databaseUrlParameter(run).inputs.value).toBe("postgresql://shop_app:p%40ss%2Fw%20rd%22@legacy-shop.c0ffee.eu-west-1.rds.amazonaws.com:5432/shop?sslmode=no-verify");
         expect(run.named("shop-prod-db-from-tasks").inputs).toMatchObject({ securityGroupId: "sg-0123456789abcdef0", referencedSecurityGroupId: "shop-prod-net-tasks-sg-id", fromPort: 5432, toPort: 5432 });
@@ -74,7 +74,7 @@ describe("existing RDS instance", () => {
     });
 
     it("refuses an instance of another major version (parity)", async () => {
-        const { error, resources } = await runStackFailure({ ...prodOptions, config: { database: existing }, rdsInstances: { "legacy-shop": { ...legacyInstance["legacy-shop"], engineVersion: "13.12" } } });
+        const { error, resources } = await evaluateStackFailure({ ...prodOptions, config: { database: existing }, rdsInstances: { "legacy-shop": { ...legacyInstance["legacy-shop"], engineVersion: "13.12" } } });
         expect(resources.filter((r) => r.custom)).toEqual([]);
         expect(error.message).toContain("RDS instance legacy-shop runs postgres 13.12, expected postgres 15");
     });
@@ -82,7 +82,7 @@ describe("existing RDS instance", () => {
 
 describe("external PostgreSQL URL", () => {
     it("passes the URL through as a secret and opens only its port", async () => {
-        const run = await runStack({ ...prodOptions, config: { database: external } });
+        const run = await evaluateStack({ ...prodOptions, config: { database: external } });
         expect(run.resources.filter((r) => r.parent === "shop-prod-db").map((r) => r.name)).toEqual(["shop-prod-db-tasks-out"]);
         expect(run.named("shop-prod-db-tasks-out").inputs).toMatchObject({ fromPort: 6543, toPort: 6543, cidrIpv4: "0.0.0.0/0" });
         expect(databaseUrlParameter(run).inputs.value).toBe(externalUrl);
@@ -91,16 +91,16 @@ describe("external PostgreSQL URL", () => {
 });
 
 describe("swapping the backing service by config only", () => {
-    const shape = (run: RunResult) => run.resources
+    const shape = (run: Evaluation) => run.resources
         .filter((r) => !r.name.startsWith("shop-prod-db") && r.type !== "aws:ssm/parameter:Parameter")
         .map((r) => ({ type: r.type, name: r.name.replace(/-v\d+$/, ""), inputs: JSON.stringify(r.inputs).replace(/\/v\d+\//g, "/vN/").replace(/"release":"v\d+"/g, "").replace(/task-definition\/([a-z-]+):\d+/g, "task-definition/$1") }));
-    const values = (run: RunResult) => Object.fromEntries(run.ofType("aws:ssm/parameter:Parameter").filter((p) => String(p.inputs.name).includes("/releases/")).map((p) => [String(p.inputs.name).split("/").pop(), p.inputs.value ?? p.inputs.insecureValue]));
+    const values = (run: Evaluation) => Object.fromEntries(run.ofType("aws:ssm/parameter:Parameter").filter((p) => String(p.inputs.name).includes("/releases/")).map((p) => [String(p.inputs.name).split("/").pop(), p.inputs.value ?? p.inputs.insecureValue]));
 
     const deletableOwned = { ...prodDatabase, owned: { ...(prodDatabase.owned as object), allowDelete: true, deletionProtection: false } };
 
     it.each([["external", external], ["existing", existing]])("owned → %s changes only the database resources and DATABASE_URL", async (_, database) => {
-        const owned = await runStack({ ...prodOptions, config: { database: deletableOwned } });
-        const swapped = await runStack({ ...prodOptions, ssm: ssmAfter(owned), config: { database }, rdsInstances: legacyInstance });
+        const owned = await evaluateStack({ ...prodOptions, config: { database: deletableOwned } });
+        const swapped = await evaluateStack({ ...prodOptions, ssm: ssmAfter(owned), config: { database }, rdsInstances: legacyInstance });
         expect(shape(swapped)).toEqual(shape(owned));
         expect(dbResources(swapped)).not.toEqual(dbResources(owned));
         const [before, after] = [values(owned), values(swapped)];
@@ -113,8 +113,8 @@ describe("swapping the backing service by config only", () => {
     });
 
     it("refuses, declaring nothing, to swap away from a protected owned instance, and says how", async () => {
-        const owned = await runStack(prodOptions);
-        const { error, resources } = await runStackFailure({ ...prodOptions, ssm: ssmAfter(owned), config: { database: external } });
+        const owned = await evaluateStack(prodOptions);
+        const { error, resources } = await evaluateStackFailure({ ...prodOptions, ssm: ssmAfter(owned), config: { database: external } });
         expect(resources.filter((r) => r.custom)).toEqual([]);
         expect(error.message).toContain("twelve-factor:database.kind: this stack owns RDS instance shop-prod-db, protected against deletion");
         expect(error.message).toContain("first pulumi up with database.owned.allowDelete: true");

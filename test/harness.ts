@@ -37,7 +37,7 @@ export interface Recorded {
     aliases: string[];
 }
 
-export interface RunOptions extends AccountState, ConfigOverrides {
+export interface EvaluateOptions extends AccountState, ConfigOverrides {
     /** Outputs of other stacks, for StackReference (promotion); default: what the account's backend holds. */
     stackOutputs?: Record<string, Record<string, unknown>>;
     /** Evaluate the program of another checkout of this project (default: this one). */
@@ -48,11 +48,11 @@ export interface RunOptions extends AccountState, ConfigOverrides {
     preview?: boolean;
 }
 
-export interface RunResult {
+export interface Evaluation {
     stack: string;
     /** Per stack output, the logical names of the resources it depends on (it resolves only once they are written). */
     outputDependencies: Record<string, string[]>;
-    /** What the program threw, if it failed (see runStackFailure). */
+    /** What the program threw, if it failed (see evaluateStackFailure). */
     error?: Error;
     resources: Recorded[];
     outputs: Record<string, unknown>;
@@ -77,14 +77,14 @@ export async function resolve(value: unknown): Promise<unknown> {
 }
 
 /** Evaluates a stack once and fails the test if the program throws. */
-export async function runStack(options: RunOptions): Promise<RunResult> {
+export async function evaluateStack(options: EvaluateOptions): Promise<Evaluation> {
     const run = await evaluate(options);
     if (run.error) throw run.error;
     return run;
 }
 
 /** Evaluates a stack that must fail; returns the error and what was registered before it. */
-export async function runStackFailure(options: RunOptions): Promise<{ error: Error; resources: Recorded[] }> {
+export async function evaluateStackFailure(options: EvaluateOptions): Promise<{ error: Error; resources: Recorded[] }> {
     const run = await evaluate(options);
     if (!run.error) throw new Error("Expected the program to fail, but it succeeded");
     // The stack itself and stack references are reads, not declarations.
@@ -92,7 +92,7 @@ export async function runStackFailure(options: RunOptions): Promise<{ error: Err
 }
 
 /** Each test file runs in its own process (forks pool); runs in one file are sequential. */
-async function evaluate(options: RunOptions): Promise<RunResult> {
+async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
     const { config: serialized, secretKeys } = engineConfig(options);
     const view = options.account?.view();
     const accountState: AccountState = view ? { ...options, ssm: { ...view.ssm, ...options.ssm }, rdsInstances: { ...view.rdsInstances, ...options.rdsInstances }, ecrImages: view.ecrImages } : options;
@@ -217,7 +217,7 @@ function secretPaths(value: unknown, at: string): string[] {
 }
 
 /** The parameters a run wrote (releases, ledger, pointer), as the next run's AWS account holds them. */
-export function ssmAfter(run: RunResult, before: Record<string, string> = {}): Record<string, string> {
+export function ssmAfter(run: Evaluation, before: Record<string, string> = {}): Record<string, string> {
     const after = { ...before };
     for (const p of run.ofType("aws:ssm/parameter:Parameter")) after[p.inputs.name] = String(p.inputs.insecureValue ?? p.inputs.value);
     return after;

@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readdirSync, rmSync, statSync, chmodSync, symlinkS
 import { tmpdir } from "os";
 import * as path from "path";
 import { afterAll, describe, expect, it } from "vitest";
-import { projectRoot, readStackConfig, RunOptions, RunResult, runStack, runStackFailure } from "./harness";
+import { projectRoot, readStackConfig, EvaluateOptions, Evaluation, evaluateStack, evaluateStackFailure } from "./harness";
 import { DeployError, SimulatedAccount } from "./support/simulated-account";
 
 /**
@@ -13,15 +13,15 @@ import { DeployError, SimulatedAccount } from "./support/simulated-account";
 
 const serviceType = "aws:ecs/service:Service";
 const parameterType = "aws:ssm/parameter:Parameter";
-const releaseRecords = (run: RunResult) => run.ofType(parameterType).filter((p) => /\/(releases|ledger)\//.test(p.inputs.name));
-const images = (run: RunResult) => run.ofType("docker:index/image:Image");
+const releaseRecords = (run: Evaluation) => run.ofType(parameterType).filter((p) => /\/(releases|ledger)\//.test(p.inputs.name));
+const images = (run: Evaluation) => run.ofType("docker:index/image:Image");
 const processes = readStackConfig("dev").config["twelve-factor:processes"] as Record<string, Record<string, unknown>>;
 const devDatabase = readStackConfig("dev").config["twelve-factor:database"] as { owned: Record<string, unknown> } & Record<string, unknown>;
 const deletableDatabase = { ...devDatabase, owned: { ...devDatabase.owned, allowDelete: true, deletionProtection: false } };
 
 /** Evaluates and deploys; returns the evaluation. */
-async function up(account: SimulatedAccount, options: Omit<RunOptions, "account">, fail?: (r: { type: string; name: string }) => string | undefined): Promise<RunResult> {
-    const run = await runStack({ ...options, account });
+async function up(account: SimulatedAccount, options: Omit<EvaluateOptions, "account">, fail?: (r: { type: string; name: string }) => string | undefined): Promise<Evaluation> {
+    const run = await evaluateStack({ ...options, account });
     account.deploy(run, { fail });
     return run;
 }
@@ -63,8 +63,8 @@ describe("any checkout deploys the same thing", () => {
         const [a, b] = [checkout(0o022), checkout(0o002)];
         expect(statSync(path.join(a, "app", "package.json")).mode & 0o777).toBe(0o644);
         expect(statSync(path.join(b, "app", "package.json")).mode & 0o777).toBe(0o664);
-        const inputs = (run: RunResult) => run.resources.map((r) => [r.type, r.name, JSON.stringify(r.inputs)]);
-        const [fromA, fromB] = [await runStack({ stack: "dev", programDir: a }), await runStack({ stack: "dev", programDir: b })];
+        const inputs = (run: Evaluation) => run.resources.map((r) => [r.type, r.name, JSON.stringify(r.inputs)]);
+        const [fromA, fromB] = [await evaluateStack({ stack: "dev", programDir: a }), await evaluateStack({ stack: "dev", programDir: b })];
         expect(inputs(fromB)).toEqual(inputs(fromA));
         // Nothing machine-specific reaches the image resource: the staged context is relative.
         const build = images(fromA)[0].inputs.build;
@@ -87,7 +87,7 @@ describe("any checkout deploys the same thing", () => {
         const next = await up(account, options);
         expect(images(next)).toEqual([]);
         expect(next.outputs).toMatchObject({ runningRelease: "v1", image: a1.outputs.image });
-        const third = await runStack({ ...options, account });
+        const third = await evaluateStack({ ...options, account });
         expect(third.resources.map((r) => [r.name, r.inputs])).toEqual(next.resources.map((r) => [r.name, r.inputs]));
 
         // Pinned, the stack builds nothing even when the source moves on.
@@ -105,7 +105,7 @@ describe("any checkout deploys the same thing", () => {
         // C is pushed, then the deploy fails before its ledger entry is written; after A again,
         // C comes back: the registry, not the ledger, knows its tag.
         src.write("console.log('C')\n");
-        const failed = await runStack({ ...options, account });
+        const failed = await evaluateStack({ ...options, account });
         expect(() => account.deploy(failed, { fail: (r) => (r.name.endsWith("-LOG_LEVEL") ? "ThrottlingException" : undefined) })).toThrow(DeployError);
         src.write("console.log('A')\n");
         await up(account, options);
@@ -134,11 +134,11 @@ describe("outputs say what runs; promotion reads only that", () => {
         const v1 = await up(account, { stack: "dev" });
         expect(v1.outputDependencies.image).toEqual(["shop-dev-running"]);
         expect(v1.outputDependencies.runningRelease).toEqual(["shop-dev-running"]);
-        const failing = await runStack({ stack: "dev", account, config: { processes: { ...processes, web: { ...processes.web, command: ["node", "src/crash.js"] } } } });
+        const failing = await evaluateStack({ stack: "dev", account, config: { processes: { ...processes, web: { ...processes.web, command: ["node", "src/crash.js"] } } } });
         // The circuit breaker rolls the web service back: its update fails.
         expect(() => account.deploy(failing, { fail: (r) => (r.type === serviceType && r.name === "shop-dev-web" ? "ECS deployment circuit breaker: rolled back" : undefined) })).toThrow(DeployError);
         expect(account.outputsOf("dev")).toMatchObject({ runningRelease: "v1", image: v1.outputs.image });
-        const prod = await runStack({ stack: "prod", account });
+        const prod = await evaluateStack({ stack: "prod", account });
         expect(prod.outputs.plannedRelease).toMatchObject({ running: "v1" });
         for (const td of prod.ofType("aws:ecs/taskDefinition:TaskDefinition")) {
             for (const c of JSON.parse(td.inputs.containerDefinitions)) expect(c.image).toBe(v1.outputs.image);
@@ -148,7 +148,7 @@ describe("outputs say what runs; promotion reads only that", () => {
     it("refuses to promote an image of another architecture", async () => {
         const account = new SimulatedAccount();
         await up(account, { stack: "dev", config: { build: { context: "app", dockerfile: "Dockerfile", platform: "linux/arm64" } } });
-        const { error, resources } = await runStackFailure({ stack: "prod", account });
+        const { error, resources } = await evaluateStackFailure({ stack: "prod", account });
         expect(error.message).toBe("twelve-factor:build.platform: expected the platform of the image stack \"dev\" runs (linux/arm64), got linux/amd64");
         expect(resources.filter((r) => r.custom)).toEqual([]);
     });
@@ -177,7 +177,7 @@ describe("a rollback target is checked before anything is declared", () => {
         await up(account, { stack: "dev", config: { env: { LOG_LEVEL: "info", WORKER_POLL_MS: "2000" } } });
         account.deleteParameters("/shop/dev/releases/v1/LOG_LEVEL");
         account.deleteParameters("/shop/dev/releases/v1/SESSION_SECRET");
-        const { error, resources } = await runStackFailure({ stack: "dev", account, config: { release: { pin: "v1" } } });
+        const { error, resources } = await evaluateStackFailure({ stack: "dev", account, config: { release: { pin: "v1" } } });
         expect(error.message).toBe("twelve-factor:release.pin: release v1 cannot run again: its parameters LOG_LEVEL, SESSION_SECRET are gone from /shop/dev/releases/v1 (pruned or deleted); pin a release whose parameters still exist");
         expect(resources.filter((r) => r.custom)).toEqual([]);
     });
@@ -190,7 +190,7 @@ describe("vN never changes", () => {
         const rotated = { ...devDatabase, owned: { ...devDatabase.owned, passwordVersion: 2 } };
         const v2 = await up(account, { stack: "dev", config: { database: rotated } });
         expect(v2.outputs).toMatchObject({ runningRelease: "v2", changedKeys: ["DATABASE_URL"] });
-        const url = (run: RunResult, id: string) => run.ofType(parameterType).find((p) => p.inputs.name === `/shop/dev/releases/${id}/DATABASE_URL`)?.inputs.value;
+        const url = (run: Evaluation, id: string) => run.ofType(parameterType).find((p) => p.inputs.name === `/shop/dev/releases/${id}/DATABASE_URL`)?.inputs.value;
         expect(url(v2, "v2")).not.toBe(url(v1, "v1"));
         expect(v2.named("shop-dev-db-instance").inputs.password).not.toBe(v1.named("shop-dev-db-instance").inputs.password);
         expect(account.rewrites).toEqual([]);
@@ -234,7 +234,7 @@ describe("destroy, and up again", () => {
 
     it("a retry after a first deploy that failed once the instance existed, or after a destroy that stopped at it, is not refused", async () => {
         const account = new SimulatedAccount();
-        const first = await runStack({ stack: "dev", account });
+        const first = await evaluateStack({ stack: "dev", account });
         // Whatever comes after the instance fails (the deploy stops right after creating it).
         const custom = first.resources.filter((r) => r.custom);
         const next = custom[custom.findIndex((r) => r.name === "shop-dev-db-instance") + 1].name;
@@ -250,7 +250,7 @@ describe("destroy, and up again", () => {
     it("finds an instance kept outside the stack before declaring anything, and says how to attach or import it", async () => {
         const account = new SimulatedAccount();
         account.addInstance("shop-dev-db", "15.7");
-        const { error, resources } = await runStackFailure({ stack: "dev", account });
+        const { error, resources } = await evaluateStackFailure({ stack: "dev", account });
         expect(resources.filter((r) => r.custom)).toEqual([]);
         expect(error.message).toContain("RDS instance shop-dev-db already exists, but this stack does not hold it");
         expect(error.message).toContain("database.existing.identifier shop-dev-db");
@@ -273,7 +273,7 @@ describe("ordering and recovery", () => {
         await up(account, { stack: "dev" });
         const upgraded = await up(account, { stack: "dev", config: { database: { ...devDatabase, majorVersion: 16 } } });
         expect(upgraded.named("shop-dev-db-instance").inputs).toMatchObject({ engineVersion: "16", allowMajorVersionUpgrade: true });
-        const { error, resources } = await runStackFailure({ stack: "dev", account, config: { database: { ...devDatabase, majorVersion: 15 } } });
+        const { error, resources } = await evaluateStackFailure({ stack: "dev", account, config: { database: { ...devDatabase, majorVersion: 15 } } });
         expect(error.message).toContain("twelve-factor:database.majorVersion: expected 16 or later, got 15");
         expect(resources.filter((r) => r.custom)).toEqual([]);
     });

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { fakeSecret, readStackConfig, Recorded, RunOptions, RunResult, runStack, runStackFailure, ssmAfter } from "./harness";
+import { fakeSecret, readStackConfig, Recorded, EvaluateOptions, Evaluation, evaluateStack, evaluateStackFailure, ssmAfter } from "./harness";
 
 const parameterType = "aws:ssm/parameter:Parameter";
 const taskDefinitionType = "aws:ecs/taskDefinition:TaskDefinition";
@@ -8,29 +8,29 @@ const otherImage = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop-dev-build-
 /** One `pulumi up` after another: the account's SSM state carries over, as it does in AWS. */
 class History {
     ssm: Record<string, string> = {};
-    runs: RunResult[] = [];
+    runs: Evaluation[] = [];
 
-    async up(options: Omit<RunOptions, "stack" | "ssm">): Promise<RunResult> {
-        const run = await runStack({ stack: "dev", ssm: this.ssm, ...options });
+    async up(options: Omit<EvaluateOptions, "stack" | "ssm">): Promise<Evaluation> {
+        const run = await evaluateStack({ stack: "dev", ssm: this.ssm, ...options });
         this.ssm = ssmAfter(run, this.ssm);
         this.runs.push(run);
         return run;
     }
 }
 
-const releaseParameters = (run: RunResult) => run.ofType(parameterType).filter((p) => String(p.inputs.name).includes("/releases/"));
-const ledgerEntries = (run: RunResult) => run.ofType(parameterType).filter((p) => String(p.inputs.name).includes("/ledger/"));
-const taskDefinition = (run: RunResult, process: string) => {
+const releaseParameters = (run: Evaluation) => run.ofType(parameterType).filter((p) => String(p.inputs.name).includes("/releases/"));
+const ledgerEntries = (run: Evaluation) => run.ofType(parameterType).filter((p) => String(p.inputs.name).includes("/ledger/"));
+const taskDefinition = (run: Evaluation, process: string) => {
     const tds = run.ofType(taskDefinitionType).filter((td) => td.inputs.family === `shop-dev-${process}`);
     expect(tds).toHaveLength(1);
     return { ...tds[0], containers: JSON.parse(tds[0].inputs.containerDefinitions) as { name: string; image: string; secrets: { name: string; valueFrom: string }[]; environment: { name: string; value: string }[] }[] };
 };
-const inputsByName = (run: RunResult) => new Map(run.resources.map((r) => [`${r.type}::${r.name}`, JSON.stringify(r.inputs)]));
+const inputsByName = (run: Evaluation) => new Map(run.resources.map((r) => [`${r.type}::${r.name}`, JSON.stringify(r.inputs)]));
 
 describe("a release history: five releases, a rollback and a roll-forward", () => {
     const history = new History();
     const secrets = { SESSION_SECRET: fakeSecret("SESSION_SECRET") };
-    let v1: RunResult, again: RunResult, v2: RunResult, v3: RunResult, v4: RunResult, v5: RunResult, rollback: RunResult, rollforward: RunResult;
+    let v1: Evaluation, again: Evaluation, v2: Evaluation, v3: Evaluation, v4: Evaluation, v5: Evaluation, rollback: Evaluation, rollforward: Evaluation;
 
     beforeAll(async () => {
         v1 = await history.up({ secrets });
@@ -152,7 +152,7 @@ describe("a release history: five releases, a rollback and a roll-forward", () =
     });
 
     it("fails clearly when the pinned release is not in the ledger, declaring nothing", async () => {
-        const { error, resources } = await runStackFailure({ stack: "dev", ssm: history.ssm, config: { release: { pin: "v9" } } });
+        const { error, resources } = await evaluateStackFailure({ stack: "dev", ssm: history.ssm, config: { release: { pin: "v9" } } });
         expect(error.message).toBe("twelve-factor:release.pin: release v9 is not in this stack's ledger (known releases: v1, v2, v3, v4, v5)");
         expect(resources.filter((r) => r.custom)).toEqual([]);
     });
@@ -179,12 +179,12 @@ describe("process definitions belong to the release; sizes do not", () => {
     const processes = readStackConfig("dev").config["twelve-factor:processes"] as Record<string, Record<string, unknown>>;
 
     it("makes a new release for a new command, and a rollback runs the old command at today's size", async () => {
-        const first = await runStack({ stack: "dev" });
+        const first = await evaluateStack({ stack: "dev" });
         const changed = { ...processes, worker: { ...processes.worker, command: ["node", "src/worker.js", "--fast"] } };
-        const second = await runStack({ stack: "dev", ssm: ssmAfter(first), config: { processes: changed } });
+        const second = await evaluateStack({ stack: "dev", ssm: ssmAfter(first), config: { processes: changed } });
         expect(second.outputs).toMatchObject({ runningRelease: "v2", changedKeys: [], releaseChanges: { processes: ["worker"] } });
         const bigger = { ...changed, worker: { ...changed.worker, cpu: 1024, memory: 2048, count: 4 } };
-        const rollback = await runStack({ stack: "dev", ssm: ssmAfter(second, ssmAfter(first)), config: { processes: bigger, release: { pin: "v1" } } });
+        const rollback = await evaluateStack({ stack: "dev", ssm: ssmAfter(second, ssmAfter(first)), config: { processes: bigger, release: { pin: "v1" } } });
         const worker = rollback.named("shop-dev-worker-v1");
         expect(JSON.parse(worker.inputs.containerDefinitions)[1].command).toEqual(["node", "src/worker.js"]);
         expect(worker.inputs).toMatchObject({ cpu: "1024", memory: "2048" });
@@ -192,16 +192,16 @@ describe("process definitions belong to the release; sizes do not", () => {
     });
 
     it("keeps the release when only the formation changes", async () => {
-        const first = await runStack({ stack: "dev" });
-        const scaled = await runStack({ stack: "dev", ssm: ssmAfter(first), config: { processes: { ...processes, web: { ...processes.web, count: 3, cpu: 512, memory: 1024 } } } });
+        const first = await evaluateStack({ stack: "dev" });
+        const scaled = await evaluateStack({ stack: "dev", ssm: ssmAfter(first), config: { processes: { ...processes, web: { ...processes.web, count: 3, cpu: 512, memory: 1024 } } } });
         expect(scaled.outputs).toMatchObject({ runningRelease: "v1", newestRelease: "v1" });
         expect(scaled.named("shop-dev-web").inputs.desiredCount).toBe(3);
     });
 
     it("refuses a pin whose processes today's config does not size, declaring nothing", async () => {
-        const first = await runStack({ stack: "dev" });
+        const first = await evaluateStack({ stack: "dev" });
         const { worker: _dropped, ...withoutWorker } = processes;
-        const { error, resources } = await runStackFailure({ stack: "dev", ssm: ssmAfter(first), config: { processes: withoutWorker, release: { pin: "v1" } } });
+        const { error, resources } = await evaluateStackFailure({ stack: "dev", ssm: ssmAfter(first), config: { processes: withoutWorker, release: { pin: "v1" } } });
         expect(error.message).toContain('twelve-factor:processes.worker: release v1 runs process "worker"');
         expect(resources.filter((r) => r.custom)).toEqual([]);
     });
@@ -209,17 +209,17 @@ describe("process definitions belong to the release; sizes do not", () => {
 
 describe("ids after a failed or destroyed deploy", () => {
     it("skips an id whose parameters a failed deploy left without a ledger entry, so nothing is rewritten", async () => {
-        const first = await runStack({ stack: "dev" });
+        const first = await evaluateStack({ stack: "dev" });
         const ssm = { ...ssmAfter(first), "/shop/dev/releases/v2/LOG_LEVEL": "trace", "/shop/dev/releases/v2/DATABASE_URL": "postgresql://orphan" };
-        const next = await runStack({ stack: "dev", ssm, config: { env: { LOG_LEVEL: "warn", WORKER_POLL_MS: "2000" } } });
+        const next = await evaluateStack({ stack: "dev", ssm, config: { env: { LOG_LEVEL: "warn", WORKER_POLL_MS: "2000" } } });
         expect(next.outputs).toMatchObject({ runningRelease: "v3", previousRelease: "v1" });
         expect(releaseParameters(next).every((p) => p.inputs.name.includes("/releases/v3/"))).toBe(true);
     });
 
     it("after a destroy (kept records, no pointer) makes a new release instead of re-declaring v1 with values that may differ", async () => {
-        const first = await runStack({ stack: "dev" });
+        const first = await evaluateStack({ stack: "dev" });
         const { "/shop/dev/running": _pointer, ...kept } = ssmAfter(first);
-        const again = await runStack({ stack: "dev", ssm: kept });
+        const again = await evaluateStack({ stack: "dev", ssm: kept });
         expect(again.outputs).toMatchObject({ newestRelease: "v2", plannedRelease: { running: "v2", previous: "none" } });
         expect([...releaseParameters(again), ...ledgerEntries(again)].every((p) => p.inputs.name.includes("/v2"))).toBe(true);
     });
@@ -227,16 +227,16 @@ describe("ids after a failed or destroyed deploy", () => {
 
 describe("the release digest", () => {
     it("is the same whatever order the config keys come in", async () => {
-        const a = await runStack({ stack: "dev", config: { env: { LOG_LEVEL: "debug", WORKER_POLL_MS: "2000" } } });
-        const b = await runStack({ stack: "dev", config: { env: { WORKER_POLL_MS: "2000", LOG_LEVEL: "debug" } } });
+        const a = await evaluateStack({ stack: "dev", config: { env: { LOG_LEVEL: "debug", WORKER_POLL_MS: "2000" } } });
+        const b = await evaluateStack({ stack: "dev", config: { env: { WORKER_POLL_MS: "2000", LOG_LEVEL: "debug" } } });
         expect(a.outputs.releaseDigest).toBe(b.outputs.releaseDigest);
     });
 
     it("changes when only a secret changes, without revealing it", async () => {
-        const a = await runStack({ stack: "dev", secrets: { SESSION_SECRET: "one" } });
-        const b = await runStack({ stack: "dev", secrets: { SESSION_SECRET: "two" } });
+        const a = await evaluateStack({ stack: "dev", secrets: { SESSION_SECRET: "one" } });
+        const b = await evaluateStack({ stack: "dev", secrets: { SESSION_SECRET: "two" } });
         expect(a.outputs.releaseDigest).not.toBe(b.outputs.releaseDigest);
-        const hashes = (r: RunResult) => JSON.parse(ledgerEntries(r)[0].inputs.insecureValue).keys;
+        const hashes = (r: Evaluation) => JSON.parse(ledgerEntries(r)[0].inputs.insecureValue).keys;
         expect(hashes(a).SESSION_SECRET).not.toBe(hashes(b).SESSION_SECRET);
         expect(hashes(a).LOG_LEVEL).toBe(hashes(b).LOG_LEVEL);
     });

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { fakeSecret, RunResult, runStack, ssmAfter } from "./harness";
+import { fakeSecret, Evaluation, evaluateStack, ssmAfter } from "./harness";
 
 const arnPrefix = "arn:aws:ssm:eu-west-1:123456789012:parameter";
 type Container = {
@@ -9,13 +9,13 @@ type Container = {
     portMappings: { containerPort: number }[]; logConfiguration: { logDriver: string; options: Record<string, string> };
     healthCheck?: { command: string[] }; stopTimeout: number;
 };
-const containersOf = (run: RunResult, name: string) => JSON.parse(run.named(name).inputs.containerDefinitions) as Container[];
-const policyOf = (run: RunResult, name: string) => JSON.parse(run.named(name).inputs.policy) as { Statement: { Sid: string; Action: string[]; Resource: string | string[] }[] };
+const containersOf = (run: Evaluation, name: string) => JSON.parse(run.named(name).inputs.containerDefinitions) as Container[];
+const policyOf = (run: Evaluation, name: string) => JSON.parse(run.named(name).inputs.policy) as { Statement: { Sid: string; Action: string[]; Resource: string | string[] }[] };
 
 describe("the dev stack's run stage", () => {
-    let dev: RunResult;
+    let dev: Evaluation;
     beforeAll(async () => {
-        dev = await runStack({ stack: "dev" });
+        dev = await evaluateStack({ stack: "dev" });
     });
 
     it("registers one Fargate task definition per process type for the running release", () => {
@@ -146,7 +146,7 @@ describe("the dev stack's run stage", () => {
 
     it("scopes prod's role to prod's parameters and dev's repository (promotion)", async () => {
         const devImage = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop-dev-build-repo-1a2b3c4@sha256:${"c".repeat(64)}`;
-        const prod = await runStack({ stack: "prod", stackOutputs: { dev: { image: devImage } } });
+        const prod = await evaluateStack({ stack: "prod", stackOutputs: { dev: { image: devImage } } });
         const policy = policyOf(prod, "shop-prod-exec-policy");
         expect(policy.Statement.map((s) => s.Resource)).toEqual([
             "*",
@@ -161,14 +161,14 @@ describe("what must exist before tasks start", () => {
     it("builds the newest release's task definitions from its parameter resources, so they wait for every parameter", async () => {
         // In a preview a parameter's ARN is unknown until it exists: the containers that name
         // it are unknown too, which shows they depend on the parameters, not just their names.
-        const preview = await runStack({ stack: "dev", preview: true });
+        const preview = await evaluateStack({ stack: "dev", preview: true });
         const tds = preview.ofType("aws:ecs/taskDefinition:TaskDefinition");
         expect(tds.map((t) => t.inputs.family)).toEqual(["shop-dev-migrate", "shop-dev-web", "shop-dev-worker"]);
         for (const td of tds) expect(td.inputs.containerDefinitions, td.name).toEqual({ __pulumiUnknown: true });
 
         // A pinned release's parameters already exist: its containers are known in a preview.
-        const first = await runStack({ stack: "dev", config: { build: { image: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop@sha256:${"1".repeat(64)}` } } });
-        const rollback = await runStack({ stack: "dev", preview: true, ssm: ssmAfter(first), config: { release: { pin: "v1" } } });
+        const first = await evaluateStack({ stack: "dev", config: { build: { image: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop@sha256:${"1".repeat(64)}` } } });
+        const rollback = await evaluateStack({ stack: "dev", preview: true, ssm: ssmAfter(first), config: { release: { pin: "v1" } } });
         const pinned = rollback.named("shop-dev-web-v1").inputs.containerDefinitions;
         expect(typeof pinned).toBe("string");
         expect(pinned).toContain("/shop/dev/releases/v1/DATABASE_URL");
@@ -178,8 +178,8 @@ describe("what must exist before tasks start", () => {
 describe("pull rights on rollback", () => {
     it("lets the tasks pull a pinned release's image from its own repository as well as this stack's", async () => {
         const elsewhere = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/team-images/shop@sha256:${"2".repeat(64)}`;
-        const first = await runStack({ stack: "dev", config: { build: { image: elsewhere } } });
-        const rollback = await runStack({ stack: "dev", ssm: ssmAfter(first), config: { release: { pin: "v1" } } });
+        const first = await evaluateStack({ stack: "dev", config: { build: { image: elsewhere } } });
+        const rollback = await evaluateStack({ stack: "dev", ssm: ssmAfter(first), config: { release: { pin: "v1" } } });
         expect(rollback.outputs.image).toBe(elsewhere);
         const pull = policyOf(rollback, "shop-dev-exec-policy").Statement.find((s) => s.Sid === "PullImage")!;
         expect(pull.Resource).toEqual(["arn:aws:ecr:eu-west-1:123456789012:repository/shop-dev-build-repo", "arn:aws:ecr:eu-west-1:123456789012:repository/team-images/shop"]);
@@ -188,7 +188,7 @@ describe("pull rights on rollback", () => {
 
 describe("EC2 descriptions", () => {
     it("use only the characters EC2 accepts in security group and rule descriptions", async () => {
-        const run = await runStack({ stack: "dev", config: { certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0" } });
+        const run = await evaluateStack({ stack: "dev", config: { certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0" } });
         const described = run.resources.filter((r) => /^aws:(ec2\/securityGroup|vpc\/securityGroup(Ingress|Egress)Rule)/.test(r.type));
         expect(described.length).toBeGreaterThan(8);
         for (const r of described) expect(r.inputs.description, r.name).toMatch(/^[a-zA-Z0-9 ._\-:/()#,@[\]+=&;{}!$*]{1,255}$/);
@@ -198,7 +198,7 @@ describe("EC2 descriptions", () => {
 describe("HTTPS", () => {
     it("serves HTTPS with the configured certificate and redirects HTTP", async () => {
         const certificateArn = "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
-        const run = await runStack({ stack: "dev", config: { certificateArn } });
+        const run = await evaluateStack({ stack: "dev", config: { certificateArn } });
         expect(run.named("shop-dev-http").inputs.defaultActions).toEqual([{ type: "redirect", redirect: { port: "443", protocol: "HTTPS", statusCode: "HTTP_301" } }]);
         expect(run.named("shop-dev-https").inputs).toMatchObject({ port: 443, protocol: "HTTPS", certificateArn, sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06" });
         expect(run.named("shop-dev-web").dependsOn).toEqual(expect.arrayContaining(["shop-dev-exec-policy", "shop-dev-http", "shop-dev-https", "shop-dev-alb-in-443"]));
@@ -210,8 +210,8 @@ describe("HTTPS", () => {
 
 describe("a config change", () => {
     it("registers a new task definition for the new release and keeps the old revision", async () => {
-        const first = await runStack({ stack: "dev" });
-        const second = await runStack({ stack: "dev", ssm: ssmAfter(first), config: { env: { LOG_LEVEL: "warn", WORKER_POLL_MS: "2000" } } });
+        const first = await evaluateStack({ stack: "dev" });
+        const second = await evaluateStack({ stack: "dev", ssm: ssmAfter(first), config: { env: { LOG_LEVEL: "warn", WORKER_POLL_MS: "2000" } } });
         expect(second.ofType("aws:ecs/taskDefinition:TaskDefinition").map((t) => t.name)).toEqual(["shop-dev-migrate-v2", "shop-dev-web-v2", "shop-dev-worker-v2"]);
         // v1's revisions leave the stack; skipDestroy keeps them registered in ECS.
         expect(first.ofType("aws:ecs/taskDefinition:TaskDefinition").every((t) => t.inputs.skipDestroy === true)).toBe(true);

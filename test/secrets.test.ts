@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readStackConfig, Recorded, RunResult, runStack } from "./harness";
+import { readStackConfig, Recorded, Evaluation, evaluateStack } from "./harness";
 import { SimulatedAccount } from "./support/simulated-account";
 
 /**
@@ -49,7 +49,7 @@ async function printed<T>(f: () => Promise<T>): Promise<{ result: T; text: strin
     }
 }
 
-function expectNoCanary(run: RunResult, logs: string, values: string[]): void {
+function expectNoCanary(run: Evaluation, logs: string, values: string[]): void {
     for (const value of values.flatMap(forms)) {
         expect(JSON.stringify(run.outputs), "stack outputs").not.toContain(value);
         expect(logs, "program output").not.toContain(value);
@@ -62,13 +62,13 @@ describe("secrets on a successful deploy", () => {
         const account = new SimulatedAccount();
         const secretKeys = ["SESSION_SECRET", "API_TOKEN"];
         const secrets = { SESSION_SECRET: canary, API_TOKEN: `${canary}-2` };
-        const runs: { run: RunResult; logs: string }[] = [];
+        const runs: { run: Evaluation; logs: string }[] = [];
         for (const config of [{ secretKeys }, { secretKeys, env: { LOG_LEVEL: "info", WORKER_POLL_MS: "2000" } }, { secretKeys, release: { pin: "v1" } }]) {
-            const { result: run, text } = await printed(() => runStack({ stack: "dev", account, config, secrets }));
+            const { result: run, text } = await printed(() => evaluateStack({ stack: "dev", account, config, secrets }));
             account.deploy(run);
             runs.push({ run, logs: text });
         }
-        const { result: prod, text } = await printed(() => runStack({ stack: "prod", account, config: { secretKeys }, secrets }));
+        const { result: prod, text } = await printed(() => evaluateStack({ stack: "prod", account, config: { secretKeys }, secrets }));
         runs.push({ run: prod, logs: text });
 
         for (const { run, logs } of runs) {
@@ -86,7 +86,7 @@ describe("secrets on a successful deploy", () => {
         const external = { ...devDatabase, kind: "external", external: { url: `postgresql://app:${encodeURIComponent(canary)}@pg.example.net:5432/shop` } };
         const rdsInstances = { "legacy-shop": { engine: "postgres", engineVersion: "15.8", address: "legacy-shop.c0ffee.eu-west-1.rds.amazonaws.com", port: 5432 } };
         for (const database of [existing, external]) {
-            const { result: run, text } = await printed(() => runStack({ stack: "dev", config: { database }, rdsInstances }));
+            const { result: run, text } = await printed(() => evaluateStack({ stack: "dev", config: { database }, rdsInstances }));
             expectNoCanary(run, text, [canary]);
             const url = run.ofType("aws:ssm/parameter:Parameter").find((p) => p.inputs.name.endsWith("/DATABASE_URL"))!;
             expect(url.inputs.type).toBe("SecureString");

@@ -4,12 +4,12 @@ import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { stackConfigSchema } from "../config";
 import { autoNameSuffixLength, nameLimits } from "../lib/naming";
-import { projectRoot, readStackConfig, RunOptions, RunResult, runStack } from "./harness";
+import { projectRoot, readStackConfig, EvaluateOptions, Evaluation, evaluateStack } from "./harness";
 
 const devImage = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop-dev-build-repo-1a2b3c4@sha256:${"d".repeat(64)}`;
 const stackFiles = readdirSync(projectRoot).filter((f) => /^Pulumi\.[a-z0-9-]+\.yaml$/.test(f));
-const options = (stack: string): RunOptions => ({ stack, stackOutputs: { dev: { image: devImage } } });
-const snapshot = (run: RunResult) => run.resources.map((r) => ({ type: r.type, name: r.name, parent: r.parent, inputs: r.inputs, retainOnDelete: r.retainOnDelete }));
+const options = (stack: string): EvaluateOptions => ({ stack, stackOutputs: { dev: { image: devImage } } });
+const snapshot = (run: Evaluation) => run.resources.map((r) => ({ type: r.type, name: r.name, parent: r.parent, inputs: r.inputs, retainOnDelete: r.retainOnDelete }));
 
 /** The same config with every object's keys in reverse order. */
 function reversed(value: unknown): unknown {
@@ -20,7 +20,7 @@ function reversed(value: unknown): unknown {
 
 describe.each(["dev", "prod"])("the %s stack file", (stack) => {
     it("evaluates under mocks and exports what a PR preview needs", async () => {
-        const run = await runStack(options(stack));
+        const run = await evaluateStack(options(stack));
         expect(run.outputs).toMatchObject({ runningRelease: "v1", previousRelease: "none", newestRelease: "v1", databaseKind: "owned" });
         expect(run.outputs.url).toMatch(new RegExp(`^http://shop-${stack}-alb`));
         expect(run.outputs.image).toMatch(/@sha256:[0-9a-f]{64}$/);
@@ -28,17 +28,17 @@ describe.each(["dev", "prod"])("the %s stack file", (stack) => {
     });
 
     it("is deterministic: twice, and with config keys in another order, the same inputs", async () => {
-        const first = await runStack(options(stack));
-        const second = await runStack(options(stack));
+        const first = await evaluateStack(options(stack));
+        const second = await evaluateStack(options(stack));
         const { config } = readStackConfig(stack);
         const reorderedConfig = Object.fromEntries(Object.entries(config).reverse().map(([k, v]) => [k, reversed(v)]));
-        const reordered = await runStack({ ...options(stack), config: reorderedConfig });
+        const reordered = await evaluateStack({ ...options(stack), config: reorderedConfig });
         expect(snapshot(second)).toEqual(snapshot(first));
         expect(JSON.stringify(snapshot(reordered))).toBe(JSON.stringify(snapshot(first)));
     });
 
     it("names every child after its parent component", async () => {
-        const run = await runStack(options(stack));
+        const run = await evaluateStack(options(stack));
         const children = run.resources.filter((r) => r.parent !== undefined && r.parentType !== "pulumi:pulumi:Stack");
         expect(children.length).toBeGreaterThan(20);
         for (const child of children) expect(child.name.startsWith(child.parent!), `${child.name} under ${child.parent}`).toBe(true);
@@ -47,8 +47,8 @@ describe.each(["dev", "prod"])("the %s stack file", (stack) => {
     });
 
     it("declares every resource in a preview too, where provider outputs are still unknown", async () => {
-        const preview = await runStack({ ...options(stack), preview: true });
-        const up = await runStack(options(stack));
+        const preview = await evaluateStack({ ...options(stack), preview: true });
+        const up = await evaluateStack(options(stack));
         expect(preview.resources.map((r) => r.name)).toEqual(up.resources.map((r) => r.name));
         // What a deploy would run is known at preview, whatever the provider computes.
         expect(preview.outputs.plannedRelease).toEqual({ running: "v1", previous: "none", pinned: "none", newest: "v1" });
@@ -58,7 +58,7 @@ describe.each(["dev", "prod"])("the %s stack file", (stack) => {
 
 describe("AWS name limits with the longest app name the config accepts", () => {
     it.each([["dev", "a".repeat(16)], ["prod", "a".repeat(15)]])("%s with app %s", async (stack, app) => {
-        const run = await runStack({ ...options(stack), config: { app } });
+        const run = await evaluateStack({ ...options(stack), config: { app } });
         const autoNamed = (type: string) => run.ofType(type).map((r) => r.name.length + autoNameSuffixLength);
         for (const n of autoNamed("aws:lb/loadBalancer:LoadBalancer")) expect(n).toBeLessThanOrEqual(nameLimits.loadBalancer);
         for (const n of autoNamed("aws:lb/targetGroup:TargetGroup")) expect(n).toBeLessThanOrEqual(nameLimits.targetGroup);

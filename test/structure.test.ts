@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
-import { RunResult, runStack } from "./harness";
+import { Evaluation, evaluateStack } from "./harness";
 import { SimulatedAccount } from "./support/simulated-account";
 
 /**
@@ -42,14 +42,14 @@ interface Baseline {
     inputs: unknown;
 }
 
-const scenarios: Record<string, () => Promise<RunResult>> = {
-    dev: () => runStack({ stack: "dev", config: { build } }),
-    prod: () => runStack({ stack: "prod", stackOutputs: { dev: { image: devImage, platform: "linux/amd64" } } }),
+const scenarios: Record<string, () => Promise<Evaluation>> = {
+    dev: () => evaluateStack({ stack: "dev", config: { build } }),
+    prod: () => evaluateStack({ stack: "prod", stackOutputs: { dev: { image: devImage, platform: "linux/amd64" } } }),
     "dev-pinned": async () => {
         const account = new SimulatedAccount();
-        account.deploy(await runStack({ stack: "dev", account, config: { build } }));
-        account.deploy(await runStack({ stack: "dev", account, config: { build, env: { LOG_LEVEL: "info", WORKER_POLL_MS: "2000" } } }));
-        return runStack({ stack: "dev", account, config: { build, env: { LOG_LEVEL: "info", WORKER_POLL_MS: "2000" }, release: { pin: "v1" } } });
+        account.deploy(await evaluateStack({ stack: "dev", account, config: { build } }));
+        account.deploy(await evaluateStack({ stack: "dev", account, config: { build, env: { LOG_LEVEL: "info", WORKER_POLL_MS: "2000" } } }));
+        return evaluateStack({ stack: "dev", account, config: { build, env: { LOG_LEVEL: "info", WORKER_POLL_MS: "2000" }, release: { pin: "v1" } } });
     },
 };
 

@@ -22,7 +22,7 @@ export interface Declared {
 }
 
 /** What a deploy needs of an evaluation. */
-export interface Evaluation {
+export interface Deployable {
     stack: string;
     resources: Declared[];
     outputs: Record<string, unknown>;
@@ -117,7 +117,7 @@ export class SimulatedAccount {
     }
 
     /** Applies an evaluation as `pulumi up` would; `fail` names resources whose step fails (e.g. a circuit-breaker rollback). */
-    deploy(run: Evaluation, options: { fail?: (r: Declared) => string | undefined } = {}): void {
+    deploy(run: Deployable, options: { fail?: (r: Declared) => string | undefined } = {}): void {
         const stack = this.stack(run.stack);
         const declared = run.resources.filter((r) => r.custom);
         const applied = new Set<string>();

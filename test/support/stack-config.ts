@@ -1,4 +1,5 @@
 import { createHash } from "crypto";
+import { secretPlaces } from "../../config/schema";
 import { readFileSync } from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
@@ -75,7 +76,7 @@ export function engineConfig(options: ConfigOverrides): { config: Record<string,
         if (value === undefined) delete config[full];
         else config[full] = value;
         // `pulumi config set --secret --path database.external.url …` marks the whole key secret.
-        if (full === `${project}:database` && options.plaintextConfig !== true && /"(password|url)"/.test(JSON.stringify(value))) secretKeys.push(full);
+        if (options.plaintextConfig !== true && holdsSecret(full, value)) secretKeys.push(full);
     }
     const declared = config[`${project}:secretKeys`];
     const secrets = options.secrets ?? Object.fromEntries((Array.isArray(declared) ? declared : []).map((k: string) => [k, fakeSecret(k)]));
@@ -91,4 +92,13 @@ export function engineConfig(options: ConfigOverrides): { config: Record<string,
     }
     const serialized: Record<string, string> = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
     return { config: serialized, secretKeys: [...new Set(secretKeys)] };
+}
+
+/** Whether a value set at this key holds a place the schema marks secret (so `--secret` marked the key). */
+function holdsSecret(full: string, value: unknown): boolean {
+    return secretPlaces().some((place) => full === `${project}:${place.top}` && place.path.length > 0 && valueAt(value, place.path) !== undefined);
+}
+
+function valueAt(value: unknown, path: string[]): unknown {
+    return path.reduce<unknown>((v, key) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>)[key] : undefined), value);
 }
