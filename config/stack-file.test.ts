@@ -4,9 +4,9 @@ import * as yaml from "js-yaml";
 import { tmpdir } from "os";
 import * as path from "path";
 import { afterEach, describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, parseConfig, type ParseOptions } from "../config";
-import { findProjectDirectory, readStackFile, stackFilePaths } from "../config/stack-file";
-import { engineConfig, projectRoot, readStackConfig, type ConfigOverrides } from "./support/stack-config";
+import { ConfigError, loadConfig, parseConfig, type ParseOptions } from ".";
+import { findProjectDirectory, readStackFile, stackFilePaths } from "./stack-file";
+import { engineConfig, projectRoot, readStackConfig, type ConfigOverrides } from "../test/support/stack-config";
 
 /**
  * Pulumi reports secrecy per top-level key; the stack file tells it per value. A value that

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig, type Problem } from "../config";
-import { engineConfig, readStackConfig, type ConfigOverrides } from "./support/stack-config";
+import { ConfigError, parseConfig, type Problem } from ".";
+import { engineConfig, readStackConfig, type ConfigOverrides } from "../test/support/stack-config";
 
 /**
  * Bad config, refused by the pure parse before anything is declared: each case is the config
