@@ -6,9 +6,11 @@ import { loadConfig, projectName, type StackConfig } from "./config";
 import { databaseIdentity } from "./lib/database";
 import { buildIdentity, resolveImageSource } from "./lib/image";
 import { childSuffixes, stackParameterPath, stackPrefix } from "./lib/naming";
+import { opsRecordName } from "./lib/ops-record";
 import { releaseDefinitions, withFormation } from "./lib/process";
 import { lookUpDatabase } from "./lookups/database";
 import { pushedImage } from "./lookups/image";
+import { migrationHeadOf } from "./lookups/migrations";
 import { availabilityZones, checkAdoptedNetwork } from "./lookups/network";
 import { runningImageOf } from "./lookups/promotion";
 import { checkParametersExist, readHistory } from "./release/history";
@@ -54,6 +56,7 @@ export = async () => {
             built: source!.kind === "source" && reuse === undefined,
             values: plannedValues(config, databaseIdentity(config.database, databaseName, dbName)),
             processes: releaseDefinitions(config.processes),
+            migrationHead: migrationHeadOf(source, __dirname, promoted),
         },
     });
 
@@ -92,6 +95,8 @@ export = async () => {
         /** What the services run (promotion reads this). */
         image: run.running.apply((p) => p.image ?? ""),
         platform: run.running.apply((p) => p.platform ?? config.build.platform),
+        /** The newest migration the running release carries ("" when unknown); a promoting stack records it. */
+        migrationHead: afterSteady(release.migrationHead ?? ""),
         runningRelease: run.running.apply((p) => p.running),
         previousRelease: run.running.apply((p) => p.previous ?? "none"),
         /** Config keys that differ between the previous and the running release (names only; values never shown). */
@@ -105,6 +110,9 @@ export = async () => {
         databaseKind: database.kind,
         clusterName: run.clusterName,
         logGroup: run.logGroupName,
+        /** What one-off tasks need (npm run ops -- run): the SSM record of the stack's running parts, and the task network. */
+        opsRecord: opsRecordName(parameterPath),
+        taskNetwork: run.taskNetwork,
         taskDefinitions: run.taskDefinitionArns,
     };
 };

@@ -5,6 +5,7 @@ import { stableStringify } from "../lib/hashing";
 import { ecsTasksTrustPolicy, executionRolePolicy } from "../lib/iam-policies";
 import { cpuArchitecture, repositoryArnOf, type Platform } from "../lib/image";
 import { childSuffixes } from "../lib/naming";
+import { opsRecordName, type OpsRecord, type TaskNetwork } from "../lib/ops-record";
 import type { ProcessSpec } from "../lib/process";
 import { pointerName, type RunningPointer } from "../release/ledger";
 import type { Release } from "../release/release";
@@ -56,12 +57,16 @@ export class Run extends pulumi.ComponentResource {
     public readonly logGroupName: pulumi.Output<string>;
     /** What runs, as written once every service is steady: a failed deploy never resolves it. */
     public readonly running: pulumi.Output<RunningPointer>;
+    /** Subnets, security groups and public IP of every task (services and one-off tasks). */
+    public readonly taskNetwork: pulumi.Output<TaskNetwork>;
 
     constructor(name: string, args: RunArgs, opts?: pulumi.ComponentResourceOptions) {
         super("twelve-factor:run:Run", name, {}, opts);
         const parent = this;
         const { network, release, settings } = args;
         const tags = { ...args.tags, release: release.runningId };
+        // One network configuration for every task of the stack: services, and one-off tasks (ops run).
+        const taskNetwork: pulumi.Output<TaskNetwork> = pulumi.output({ subnets: network.privateSubnetIds, securityGroups: [network.tasksSecurityGroupId], assignPublicIp: false });
 
         const cluster = new aws.ecs.Cluster(`${name}${childSuffixes.cluster}`, { tags: args.tags }, { parent });
         const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, {
@@ -74,10 +79,12 @@ export class Run extends pulumi.ComponentResource {
         const web = createLoadBalancer();
         const services = createServices();
         const pointer = recordRunningRelease();
+        recordOperations();
 
         this.url = web.url;
         this.clusterName = cluster.name;
         this.logGroupName = logGroup.name;
+        this.taskNetwork = taskNetwork;
         this.running = pointer.insecureValue.apply((value) => JSON.parse(value ?? "{}") as RunningPointer);
         this.taskDefinitionArns = Object.fromEntries(Object.entries(taskDefinitions).map(([p, td]) => [p, td.arn]));
         this.registerOutputs({ url: this.url, clusterName: this.clusterName, logGroupName: this.logGroupName });
@@ -110,7 +117,7 @@ export class Run extends pulumi.ComponentResource {
             const releasePhase = Object.entries(args.processes).find(([, p]) => p.phase === "release");
             const entries = Object.entries(args.processes).sort(([a], [b]) => (a < b ? -1 : 1)).map(([processName, spec]) => {
                 const containerDefinitions = pulumi.all([release.image, release.secrets, logGroup.name]).apply(([image, secrets, logGroupName]) =>
-                    stableStringify(taskContainers(processName, spec, { image, secrets, logGroupName, region: args.region },
+                    stableStringify(taskContainers(processName, spec, { image, secrets, logGroupName, region: args.region, releaseId: release.runningId },
                         releasePhase && { name: releasePhase[0], spec: releasePhase[1] })));
                 const td = new aws.ecs.TaskDefinition(`${name}-${processName}-${release.runningId}`, {
                     family: `${name}-${processName}`,
@@ -230,11 +237,7 @@ export class Run extends pulumi.ComponentResource {
                     desiredCount: spec.count,
                     launchType: "FARGATE",
                     platformVersion: "LATEST",
-                    networkConfiguration: {
-                        subnets: network.privateSubnetIds,
-                        securityGroups: [network.tasksSecurityGroupId],
-                        assignPublicIp: false,
-                    },
+                    networkConfiguration: taskNetwork,
                     deploymentCircuitBreaker: { enable: true, rollback: true },
                     deploymentMinimumHealthyPercent: 100,
                     deploymentMaximumPercent: 200,
@@ -261,6 +264,25 @@ export class Run extends pulumi.ComponentResource {
                 insecureValue: release.image.apply((image) => stableStringify({ running: release.runningId, previous: release.previousId, image, platform: settings.platform })),
                 description: "What runs: release, image and the release before (written once every service is steady)",
                 // After lost state the pointer still exists in AWS: take it back instead of failing.
+                overwrite: true,
+                tags: args.tags,
+            }, { parent, dependsOn: services });
+        }
+
+        /** What the operator commands need (`/<app>/<stack>/ops`), written like the pointer: once every service is steady. */
+        function recordOperations(): aws.ssm.Parameter {
+            // createServices makes one service per run-phase process, in name order.
+            const serviceOf = (p: string) => services[Object.keys(args.processes).filter((q) => args.processes[q].phase === "run").sort().indexOf(p)]?.name;
+            const processes = pulumi.all(Object.entries(taskDefinitions).map(([p, td]) => pulumi.all([td.arn, serviceOf(p)]).apply(([arn, service]) =>
+                [p, { family: `${name}-${p}`, ...(service === undefined ? {} : { service }), taskDefinitionArn: arn, container: p }] as const)));
+            const execEnabled = pulumi.all(services.map((s) => s.enableExecuteCommand)).apply((all) => all.every((on) => on === true));
+            const record = pulumi.all([cluster.name, logGroup.name, processes, taskNetwork, execEnabled]).apply(([clusterName, logGroupName, entries, net, exec]): OpsRecord =>
+                ({ region: args.region, cluster: clusterName, logGroup: logGroupName, release: release.runningId, processes: Object.fromEntries(entries), network: net, execEnabled: exec }));
+            return new aws.ssm.Parameter(`${name}-ops`, {
+                name: opsRecordName(args.parameterPath),
+                type: "String",
+                insecureValue: record.apply(stableStringify),
+                description: "What the operator commands need: cluster, services, task definitions, task network, log group (npm run ops)",
                 overwrite: true,
                 tags: args.tags,
             }, { parent, dependsOn: services });

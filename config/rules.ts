@@ -178,7 +178,7 @@ function releaseKeys(r: Reporter, input: RuleInput): void {
     const references = keys.map((key) => ({ name: key, valueFrom: `${arnPrefix}${key}` }));
     const releasePhase = processList.find(([, p]) => p.phase === "release");
     for (const [name, spec] of processList) {
-        const containers = taskContainers(name, spec, { image: c.build?.image ?? "0".repeat(300), secrets: references, logGroupName: `/ecs/${stackPrefix(c.app, input.stack)}`, region: regionName },
+        const containers = taskContainers(name, spec, { image: c.build?.image ?? "0".repeat(300), secrets: references, logGroupName: `/ecs/${stackPrefix(c.app, input.stack)}`, region: regionName, releaseId: longestReleaseId },
             releasePhase && { name: releasePhase[0], spec: releasePhase[1] });
         const bytes = Buffer.byteLength(stableStringify(containers)) + taskDefinitionOverheadBytes;
         if (bytes > maxTaskDefinitionBytes) {

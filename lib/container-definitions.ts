@@ -1,3 +1,4 @@
+import { logStreamPrefix } from "./ops-record";
 import type { ProcessSpec } from "./process";
 
 /** An ECS container secret: the variable name and the SSM parameter it is read from. */
@@ -18,6 +19,8 @@ export interface ContainerInputs {
     secrets: ContainerSecret[];
     logGroupName: string;
     region: string;
+    /** The release these containers run: log streams carry it (`<process>/<release>/<container>/<task-id>`). */
+    releaseId: string;
 }
 
 /** One container of a process, as ECS expects it in `containerDefinitions`. */
@@ -47,7 +50,7 @@ function container(processName: string, spec: ProcessSpec, inputs: ContainerInpu
             options: {
                 "awslogs-group": inputs.logGroupName,
                 "awslogs-region": inputs.region,
-                "awslogs-stream-prefix": processName,
+                "awslogs-stream-prefix": logStreamPrefix(processName, inputs.releaseId),
                 // Logs are an event stream: never block the app when CloudWatch is slow.
                 "mode": "non-blocking",
                 "max-buffer-size": "4m",

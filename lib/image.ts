@@ -19,6 +19,8 @@ export type ImageSource =
 export interface PromotedImage {
     image?: string;
     platform?: string;
+    /** The newest migration that image's source carries, as that stack recorded it. */
+    migrationHead?: string;
 }
 
 /** The identity of a build, known before anything is built: it feeds the release digest. */

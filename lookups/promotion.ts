@@ -8,9 +8,10 @@ import type { PromotedImage } from "../lib/image";
  */
 export async function runningImageOf(project: string, stack: string): Promise<PromotedImage> {
     const ref = new pulumi.StackReference(`${pulumi.getOrganization()}/${project}/${stack}`);
-    const [image, platform] = await Promise.all([ref.getOutputDetails("image"), ref.getOutputDetails("platform")]);
+    const [image, platform, migrationHead] = await Promise.all([ref.getOutputDetails("image"), ref.getOutputDetails("platform"), ref.getOutputDetails("migrationHead")]);
     return {
         image: typeof image.value === "string" && image.value !== "" ? image.value : undefined,
         platform: typeof platform.value === "string" ? platform.value : undefined,
+        migrationHead: typeof migrationHead.value === "string" && migrationHead.value !== "" ? migrationHead.value : undefined,
     };
 }

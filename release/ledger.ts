@@ -24,6 +24,8 @@ export interface LedgerEntry {
     build?: string;
     /** True when this release's deploy built and pushed the image (it then sits in the stack's state). */
     built?: boolean;
+    /** The newest migration its source carries (lookups/migrations.ts); absent when unknown or in entries written before it was recorded. */
+    migrationHead?: string;
 }
 
 /**

@@ -29,6 +29,8 @@ export interface ReleaseContent {
     values: PlannedValue[];
     /** How each process type runs (commands, ports, health checks): part of the release. */
     processes: Record<string, ProcessDefinition>;
+    /** The newest migration the build carries: recorded, not hashed (the build identity decides it). */
+    migrationHead?: string;
 }
 
 export interface PlanInput {
@@ -67,6 +69,8 @@ export interface ReleasePlan {
     digest: string;
     /** Process definitions of the running release. */
     processes: Record<string, ProcessDefinition>;
+    /** The running release's migration head, when recorded. */
+    migrationHead?: string;
     /** Keys whose value hashes differ between the previous and the running release. */
     changes: KeyChanges;
     /** Process types whose definitions differ between them. */
@@ -118,6 +122,7 @@ export function planRelease(input: PlanInput): ReleasePlan {
         pinned,
         digest: running.digest,
         processes: running.processes,
+        migrationHead: running.migrationHead,
         changes: diffKeys(previous?.keys ?? {}, running.keys),
         changedProcesses: [...processChanges.added, ...processChanges.changed, ...processChanges.removed].sort(),
     };
@@ -133,6 +138,7 @@ function newEntry(content: ReleaseContent, parameterPath: string): Omit<LedgerEn
         processes: content.processes,
         build: content.build,
         built: content.built,
+        migrationHead: content.migrationHead,
     };
 }
 

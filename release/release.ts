@@ -47,6 +47,8 @@ export class Release extends pulumi.ComponentResource {
     public readonly changedProcesses: string[];
     /** Process definitions of the running release. */
     public readonly processes: Record<string, ProcessDefinition>;
+    /** The running release's migration head, when recorded. */
+    public readonly migrationHead: string | undefined;
     /** Image of the running release, pinned by digest. */
     public readonly image: pulumi.Output<string>;
     /** The running release's parameters, sorted by key, in ECS `secrets` form. */
@@ -65,6 +67,7 @@ export class Release extends pulumi.ComponentResource {
         this.changes = plan.changes;
         this.changedProcesses = plan.changedProcesses;
         this.processes = plan.processes;
+        this.migrationHead = plan.migrationHead;
 
         const caller = aws.getCallerIdentityOutput({}, { parent });
         const partition = aws.getPartitionOutput({}, { parent });

@@ -83,7 +83,9 @@ describe("a release history: five releases, a rollback and a roll-forward", () =
         const [entry] = ledgerEntries(v3);
         expect(entry.inputs.name).toBe("/shop/dev/ledger/v3");
         const manifest = JSON.parse(entry.inputs.insecureValue);
-        expect(Object.keys(manifest).sort()).toEqual(["build", "built", "digest", "id", "image", "keys", "processes", "secretKeys"]);
+        expect(Object.keys(manifest).sort()).toEqual(["build", "built", "digest", "id", "image", "keys", "migrationHead", "processes", "secretKeys"]);
+        // The newest migration the sample app's source carries (app/src/migrations.js).
+        expect(manifest.migrationHead).toMatch(/^\d+_[a-z_]+$/);
         expect(manifest.processes.web).toEqual({ command: ["node", "src/web.js"], port: 8080, healthCheckPath: "/healthz", healthCheckCommand: ["node", "src/healthcheck.js"], phase: "run" });
         expect(manifest.id).toBe("v3");
         expect(manifest.digest).toBe(v3.outputs.releaseDigest);

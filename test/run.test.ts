@@ -68,7 +68,7 @@ describe("the dev stack's run stage", () => {
         expect(web.stopTimeout).toBe(30);
         expect(web.portMappings).toEqual([{ containerPort: 8080, protocol: "tcp" }]);
         expect(web.healthCheck?.command).toEqual(["CMD", "node", "src/healthcheck.js"]);
-        expect(web.logConfiguration).toEqual({ logDriver: "awslogs", options: { "awslogs-group": "/ecs/shop-dev", "awslogs-region": "eu-west-1", "awslogs-stream-prefix": "web", "mode": "non-blocking", "max-buffer-size": "4m" } });
+        expect(web.logConfiguration).toEqual({ logDriver: "awslogs", options: { "awslogs-group": "/ecs/shop-dev", "awslogs-region": "eu-west-1", "awslogs-stream-prefix": "web/v1", "mode": "non-blocking", "max-buffer-size": "4m" } });
         expect(containersOf(dev, "shop-dev-worker-v1")[1].healthCheck).toBeUndefined();
         expect(dev.named("shop-dev-logs").inputs).toMatchObject({ name: "/ecs/shop-dev", retentionInDays: 14 });
     });

@@ -20,21 +20,32 @@ const devImage = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop-dev-build-re
  * Changed on purpose after the baseline was recorded — fixes from the independent review of the
  * lifecycle work, not the move — each with its reason. Everything else must match exactly.
  */
-const changedOnPurpose: { urn: RegExp; field: string; why: string }[] = [
+const changedOnPurpose: { urn: RegExp; field: string; why: string; undo?: (value: unknown) => unknown }[] = [
     { urn: /randomPassword:RandomPassword::/, field: "keepers", why: "no keeper at passwordVersion 1, so stacks deployed before it existed keep their password" },
     // The random provider keeps a password whose keepers are removed; the mock derives it from them.
     { urn: /rds\/instance:Instance::/, field: "password", why: "the mock's password follows the keepers above" },
     { urn: /-release-v\d+-DATABASE_URL$/, field: "value", why: "it carries that password" },
     { urn: /randomId:RandomId::/, field: "keepers", why: "the snapshot suffix follows what replaces the instance" },
     { urn: /rds\/instance:Instance::/, field: "finalSnapshotIdentifier", why: "it carries that suffix" },
+    // Compared with the release taken back out of the prefix, so the rest of the definitions still must match.
+    {
+        urn: /ecs\/taskDefinition:TaskDefinition::/, field: "containerDefinitions",
+        why: "issue 14: the awslogs stream prefix carries the release (<process>/<release>), so `ops logs` filters by process and release",
+        undo: (value) => String(value).replace(/("awslogs-stream-prefix\\?":\\?")([a-z][a-z0-9]*)\/v[1-9][0-9]*/g, "$1$2"),
+    },
+    { urn: /ecs\/service:Service::/, field: "taskDefinition", why: "the task definition revision that carries that prefix (same family)", undo: (value) => String(value).replace(/:\d+$/, "") },
 ];
 const goneOnPurpose: { scenario: string; type: string; why: string }[] = [
     { scenario: "dev-pinned", type: "docker:index/image:Image", why: "a pinned stack is frozen: it builds nothing" },
 ];
 const typeOf = (urn: string) => urn.split("::")[2].split("$").pop()!;
 const comparable = (urn: string, inputs: unknown) => {
-    const drop = changedOnPurpose.filter((c) => c.urn.test(urn)).map((c) => c.field);
-    return Object.fromEntries(Object.entries(inputs as Record<string, unknown>).filter(([k]) => !drop.includes(k)));
+    const changed = changedOnPurpose.filter((c) => c.urn.test(urn));
+    return Object.fromEntries(Object.entries(inputs as Record<string, unknown>).flatMap(([k, v]) => {
+        const entry = changed.find((c) => c.field === k);
+        if (entry === undefined) return [[k, v]];
+        return entry.undo === undefined ? [] : [[k, entry.undo(v)]];
+    }));
 };
 
 interface Baseline {
