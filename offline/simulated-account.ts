@@ -1,5 +1,6 @@
 import { createHash } from "crypto";
 import { accountId, outputsFor, region, type AccountState, type Inputs } from "./account";
+import { checkParameter, DeployError, physicalName, ssmLimits, ssmType } from "./aws-rules";
 
 /**
  * An AWS account and a Pulumi backend that outlive one evaluation, for sequence tests: each
@@ -45,18 +46,7 @@ interface AwsObject {
     outputs: Inputs;
 }
 
-/** An error AWS (or the engine) would report; the deploy stops there, as `pulumi up` does. */
-export class DeployError extends Error {
-    constructor(message: string) {
-        super(message);
-        this.name = "DeployError";
-    }
-}
-
-const ssmType = "aws:ssm/parameter:Parameter";
 const imageType = "docker:index/image:Image";
-/** SSM standard tier: parameters per account and region, and bytes per value. */
-export const ssmLimits = { standardParameters: 10_000, standardValueBytes: 4096, advancedValueBytes: 8192, nameLength: 1011, levels: 15 } as const;
 
 const key = (type: string, name: string) => `${type}::${name}`;
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -301,27 +291,8 @@ export class SimulatedAccount {
     }
 }
 
-function physicalName(type: string, inputs: Inputs, outputs: Inputs): string {
-    if (type === ssmType || type === "aws:cloudwatch/logGroup:LogGroup") return String(inputs.name);
-    if (type === "aws:rds/instance:Instance") return String(inputs.identifier);
-    if (type === "aws:ecr/repository:Repository") return String(outputs.repositoryUrl);
-    return String(outputs.id);
-}
-
-/** What SSM's PutParameter validates. */
-function checkParameter(inputs: Inputs): void {
-    const name = String(inputs.name);
-    const value = String(inputs.insecureValue ?? inputs.value ?? "");
-    if (/^\/?(aws|ssm)/i.test(name)) throw new DeployError(`ValidationException: parameter name ${name} must not begin with aws or ssm`);
-    if (name.length > ssmLimits.nameLength || name.split("/").length - 1 > ssmLimits.levels) throw new DeployError(`ValidationException: parameter name ${name} is too long or too deep`);
-    if (!/^[a-zA-Z0-9_.\-/]+$/.test(name)) throw new DeployError(`ValidationException: parameter name ${name} has characters SSM does not allow`);
-    if (value.length === 0) throw new DeployError(`ValidationException: 1 validation error detected: Value '' at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1 (${name})`);
-    const limit = inputs.tier === "Standard" ? ssmLimits.standardValueBytes : ssmLimits.advancedValueBytes;
-    if (Buffer.byteLength(value) > limit) throw new DeployError(`ValidationException: value of ${name} is ${Buffer.byteLength(value)} bytes, over ${limit}`);
-}
-
 function pick(from: Inputs, keys: string[]): Inputs {
     return Object.fromEntries(keys.filter((k) => from[k] !== undefined).map((k) => [k, from[k]]));
 }
 
-export { accountId, region };
+export { accountId, DeployError, region, ssmLimits };
