@@ -5,6 +5,7 @@ import { maxPrefixLength, stackPrefix } from "../lib/naming";
 import type { RuleInput } from "./rule-input";
 import { database } from "./rules-database";
 import { certificate, network, tags } from "./rules-network";
+import { production } from "./rules-production";
 import { ecsReservedEnvNames, knownRegions, longestReleaseId, maxParameterNameWithArn, maxTaskDefinitionBytes, parameterArnPrefixLength, partitionOf } from "./aws";
 import { reservedDatabaseReason } from "./postgres";
 import { objectKeys, projectKey as P, type Path, type Reporter } from "./report";
@@ -32,6 +33,7 @@ export function crossFieldProblems(r: Reporter, input: RuleInput): void {
     database(r, input);
     network(r, input);
     certificate(r, input);
+    production(r, input);
     tags(r, input);
     if (input.c.logRetentionDays !== undefined && !(logRetentionDays as readonly number[]).includes(input.c.logRetentionDays)) {
         r.add(P("logRetentionDays"), [], `expected one of ${logRetentionDays.join(", ")}, got ${r.show(P("logRetentionDays"), [], input.c.logRetentionDays)}`);

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { DatabaseSettings } from "../lib/database";
 import type { BuildSource, Platform } from "../lib/image";
+import { alarmsSchema, capacitySchema, domainSchema, loadBalancerSchema, scalingSchema, scheduleSchema } from "./schema-production";
 
 export type { BuildSource, Platform };
 
@@ -109,6 +110,12 @@ export const processSchema = z.strictObject({
     healthCheckCommand: execCommand.optional(),
     /** "release": runs to completion before every task of this release starts (migrations). */
     phase: z.enum(["run", "release"]).default("run"),
+    /** Application Auto Scaling between min and max; `count` is the starting size. */
+    scaling: scalingSchema.optional(),
+    /** Run as a scheduled job (cron(…) or rate(…)) instead of a service. */
+    schedule: scheduleSchema.optional(),
+    /** "spot": Fargate Spot. @default "fargate" */
+    capacity: capacitySchema,
 });
 
 /** Settings of an RDS instance the stack owns. */
@@ -169,8 +176,12 @@ const networkSchema = z.discriminatedUnion("mode", [
     z.strictObject({
         mode: z.literal("create"),
         cidr: z.string().regex(privateSlash16, "expected a 10.x.0.0/16 block (x from 0 to 255)").default("10.0.0.0/16"),
-        /** "single": one NAT gateway (cheaper); "perAz": one per availability zone (survives an AZ outage). */
-        natGateways: z.enum(["single", "perAz"]).default("single"),
+        /**
+         * "single": one NAT gateway (cheaper); "perAz": one per availability zone (survives an AZ
+         * outage); "none": no NAT, tasks in the public subnets with public IPs (inbound only from
+         * the load balancer; the database stays private).
+         */
+        natGateways: z.enum(["single", "perAz", "none"]).default("single"),
     }),
     z.strictObject({
         mode: z.literal("existing"),
@@ -220,6 +231,10 @@ export const stackConfigSchema = z
         network: networkSchema.default({ mode: "create", cidr: "10.0.0.0/16", natGateways: "single" }),
         logRetentionDays: z.number().int().default(30),
         certificateArn: z.string().regex(acmCertificateArn, "expected an ACM certificate ARN: arn:aws:acm:<region>:<account>:certificate/<uuid>").optional(),
+        domain: domainSchema.optional(),
+        loadBalancer: loadBalancerSchema.default({ deletionProtection: false }),
+        alarms: alarmsSchema.optional(),
+        exec: z.boolean().default(false),
         tags: tagsSchema.default({}),
     });
 

@@ -10,6 +10,20 @@ export interface ContainerSecret {
 /** Where an app writes at run time; the root filesystem is read-only. */
 export const scratchVolume = { name: "tmp", containerPath: "/tmp" } as const;
 
+/**
+ * Where the ECS Exec (SSM) agent keeps its state and logs: on a read-only root filesystem it
+ * needs them writable, as task-scoped volumes of their own.
+ */
+export const execAgentVolumes = [
+    { name: "ssm-agent-state", containerPath: "/var/lib/amazon/ssm" },
+    { name: "ssm-agent-logs", containerPath: "/var/log/amazon/ssm" },
+] as const;
+
+/** The task definition's volumes: the scratch /tmp, and the exec agent's paths when exec is on. */
+export function taskVolumes(exec: boolean): { name: string }[] {
+    return [scratchVolume, ...(exec ? execAgentVolumes : [])].map(({ name }) => ({ name }));
+}
+
 /** Seconds ECS waits after SIGTERM before SIGKILL; the app drains within it. */
 const stopTimeoutSeconds = 30;
 
@@ -19,6 +33,8 @@ export interface ContainerInputs {
     secrets: ContainerSecret[];
     logGroupName: string;
     region: string;
+    /** ECS Exec is on: the exec agent's paths are mounted writable. */
+    exec?: boolean;
     /** The release these containers run: log streams carry it (`<process>/<release>/<container>/<task-id>`). */
     releaseId: string;
 }
@@ -31,7 +47,7 @@ function container(processName: string, spec: ProcessSpec, inputs: ContainerInpu
         command: spec.command,
         essential,
         readonlyRootFilesystem: true,
-        mountPoints: [{ sourceVolume: scratchVolume.name, containerPath: scratchVolume.containerPath, readOnly: false }],
+        mountPoints: [scratchVolume, ...(inputs.exec === true ? execAgentVolumes : [])].map((v) => ({ sourceVolume: v.name, containerPath: v.containerPath, readOnly: false })),
         portMappings: spec.port === undefined ? [] : [{ containerPort: spec.port, protocol: "tcp" }],
         // Only the port is plain: every config value, secret or not, comes from the release's parameters.
         environment: spec.port === undefined ? [] : [{ name: "PORT", value: String(spec.port) }],

@@ -50,3 +50,61 @@ export function executionRolePolicy(scope: ExecutionRoleScope): PolicyDocument {
         ],
     };
 }
+
+/**
+ * What the task role needs for ECS Exec: the SSM agent in the container opens its control and
+ * data channels (the ssmmessages actions have no resource-level permissions: AWS documents and
+ * accepts only "*"), and writes the session log to the stack's log group (the cluster's
+ * executeCommandConfiguration sends it there). DescribeLogGroups, which the agent calls to
+ * find the group, has no resource-level permissions either.
+ */
+export function execTaskRolePolicy(logGroupArn: string): PolicyDocument {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            { Sid: "ExecChannels", Effect: "Allow", Action: ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"], Resource: "*" },
+            { Sid: "ExecFindLogGroup", Effect: "Allow", Action: ["logs:DescribeLogGroups"], Resource: "*" },
+            { Sid: "ExecSessionLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"], Resource: [`${logGroupArn}:*`] },
+        ],
+    };
+}
+
+/** Only EventBridge Scheduler, acting for this account, may assume the schedules' role. */
+export function schedulerTrustPolicy(accountId: string) {
+    return {
+        Version: "2012-10-17",
+        Statement: [{
+            Effect: "Allow",
+            Principal: { Service: "scheduler.amazonaws.com" },
+            Action: "sts:AssumeRole",
+            Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+        }],
+    };
+}
+
+export interface SchedulerScope {
+    /** `arn:…:task-definition/<family>:*` of each scheduled process. */
+    taskDefinitionFamilyArns: string[];
+    /** The stack's cluster: the tasks may start there only. */
+    clusterArn: string;
+    /** `arn:…:task/<cluster name>/*`: the tasks it starts, which it tags. */
+    clusterTasksArn: string;
+    /** The stack's execution and task roles: the only roles RunTask may hand over. */
+    passRoleArns: string[];
+}
+
+/**
+ * What EventBridge Scheduler needs to start the scheduled processes: RunTask on their task
+ * definition families in this cluster, tagging the tasks it starts (propagated tags), and
+ * passing this stack's two roles to ECS tasks — nothing else.
+ */
+export function schedulerPolicy(scope: SchedulerScope): PolicyDocument & { Statement: (PolicyStatement & { Condition?: Record<string, Record<string, string | string[]>> })[] } {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            { Sid: "RunScheduledTasks", Effect: "Allow", Action: ["ecs:RunTask"], Resource: [...scope.taskDefinitionFamilyArns].sort(), Condition: { ArnEquals: { "ecs:cluster": scope.clusterArn } } },
+            { Sid: "TagStartedTasks", Effect: "Allow", Action: ["ecs:TagResource"], Resource: [scope.clusterTasksArn], Condition: { StringEquals: { "ecs:CreateAction": "RunTask" } } },
+            { Sid: "PassTaskRoles", Effect: "Allow", Action: ["iam:PassRole"], Resource: [...scope.passRoleArns].sort(), Condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } } },
+        ],
+    };
+}

@@ -1,8 +1,8 @@
 /**
  * A process type as the release and run stages see it. How it runs (command, port, health
- * checks, phase) belongs to the release and is hashed into it; how much of it runs (cpu,
- * memory, count) is the formation, taken from today's config even when an earlier release is
- * pinned.
+ * checks, phase) belongs to the release and is hashed into it; how much of it runs and when
+ * (cpu, memory, count, scaling, schedule, capacity) is the formation, taken from today's
+ * config even when an earlier release is pinned.
  */
 export interface ProcessSpec {
     command: string[];
@@ -17,7 +17,16 @@ export interface ProcessSpec {
     healthCheckCommand?: string[];
     /** "release": runs to completion before every task of the release starts (migrations). */
     phase: "run" | "release";
+    /** Application Auto Scaling bounds and targets; `count` is then the starting size. */
+    scaling?: { min: number; max: number; cpuPercent?: number; requestsPerTarget?: number };
+    /** An EventBridge Scheduler expression: the process runs as a scheduled task, not a service. */
+    schedule?: string;
+    /** Fargate or Fargate Spot. @default "fargate" */
+    capacity?: "fargate" | "spot";
 }
+
+/** How much of a process runs and where: today's config decides it, whichever release runs. */
+export type Formation = Pick<ProcessSpec, "cpu" | "memory" | "count" | "scaling" | "schedule" | "capacity">;
 
 export type ProcessDefinition = Pick<ProcessSpec, "command" | "port" | "healthCheckPath" | "healthCheckCommand" | "phase">;
 
@@ -38,6 +47,12 @@ export function withFormation(releaseId: string, definitions: Record<string, Pro
         if (sized === undefined) {
             throw new Error(`twelve-factor:processes.${name}: release ${releaseId} runs process "${name}"; expected its cpu, memory and count in config, got nothing`);
         }
-        return [name, { ...definition, cpu: sized.cpu, memory: sized.memory, count: sized.count }];
+        const today: Formation = { cpu: sized.cpu, memory: sized.memory, count: sized.count, scaling: sized.scaling, schedule: sized.schedule, capacity: sized.capacity };
+        return [name, { ...definition, ...today }];
     }));
+}
+
+/** Whether a process runs as an ECS service: run phase and not scheduled (a scheduled one runs as tasks of its schedule). */
+export function hasService(spec: Pick<ProcessSpec, "phase" | "schedule">): boolean {
+    return spec.phase === "run" && spec.schedule === undefined;
 }
