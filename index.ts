@@ -1,7 +1,12 @@
+import { AccessLogs } from "./components/access-logs";
+import { Alarms } from "./components/alarms";
+import { Autoscaling } from "./components/autoscaling";
 import { Build } from "./components/build";
 import { Database } from "./components/database";
+import { Domain } from "./components/domain";
 import { Network } from "./components/network";
 import { Run } from "./components/run";
+import { Schedules } from "./components/schedules";
 import { loadConfig, projectName, type StackConfig } from "./config";
 import { databaseIdentity } from "./lib/database";
 import { buildIdentity, resolveImageSource } from "./lib/image";
@@ -9,6 +14,7 @@ import { childSuffixes, stackParameterPath, stackPrefix } from "./lib/naming";
 import { opsRecordName } from "./lib/ops-record";
 import { releaseDefinitions, withFormation } from "./lib/process";
 import { lookUpDatabase } from "./lookups/database";
+import { checkHostedZone } from "./lookups/domain";
 import { pushedImage } from "./lookups/image";
 import { migrationHeadOf } from "./lookups/migrations";
 import { availabilityZones, checkAdoptedNetwork } from "./lookups/network";
@@ -39,6 +45,7 @@ export = async () => {
         config.network.mode === "create" ? availabilityZones() : checkAdoptedNetwork(config.network).then(() => []),
         lookUpDatabase(config.database, databaseName, parameterPath, { records: history.records, stackHasRun: history.pointer !== undefined }),
         pinned && checkParametersExist(parameterPath, pinned),
+        config.domain && checkHostedZone(config.domain),
     ]);
     // A pinned stack is frozen: it builds nothing and reads nothing upstream (no promoted image).
     const promoted = config.build.kind === "promote" && !pinned ? await runningImageOf(projectName, config.build.fromStack) : undefined;
@@ -74,6 +81,9 @@ export = async () => {
         image: build?.imageRef,
         tags,
     });
+    const domain = config.domain && new Domain(`${prefix}-domain`, { settings: config.domain, tags });
+    const { deletionProtection, accessLogs: logSettings } = config.loadBalancer;
+    const accessLogs = logSettings && new AccessLogs(`${prefix}-access-logs`, { retentionDays: logSettings.retentionDays, region: config.region, protect: deletionProtection, tags });
     const run = new Run(prefix, {
         region: config.region,
         parameterPath,
@@ -82,9 +92,23 @@ export = async () => {
         release,
         build,
         processes,
-        settings: { platform: config.build.platform, logRetentionDays: config.logRetentionDays, certificateArn: config.certificateArn },
+        settings: {
+            platform: config.build.platform,
+            logRetentionDays: config.logRetentionDays,
+            certificateArn: domain?.certificateArn ?? config.certificateArn,
+            domain: config.domain,
+            loadBalancer: { deletionProtection, accessLogs },
+            exec: config.exec,
+            containerInsights: config.alarms !== undefined,
+        },
         tags,
     });
+    if (Object.values(processes).some((p) => p.scaling !== undefined)) new Autoscaling(`${prefix}-scaling`, { run, processes, tags });
+    if (Object.values(processes).some((p) => p.schedule !== undefined)) new Schedules(`${prefix}-jobs`, { run, processes, region: config.region, exec: config.exec, tags });
+    if (config.alarms !== undefined) {
+        const owned = config.database.kind === "owned" ? config.database : undefined;
+        new Alarms(`${prefix}-alarms`, { run, database, owned, email: config.alarms.email, region: config.region, tags });
+    }
 
     // What runs resolves only from the pointer written once every service is steady: after a
     // failed deploy these outputs keep naming what ran before, and nothing promotes the failure.

@@ -30,17 +30,21 @@ export class Database extends pulumi.ComponentResource {
     public readonly kind: DatabaseSettings["kind"];
     /** Security-group rules the app tasks rely on to reach the database. */
     public readonly rules: pulumi.Resource[];
+    /** The RDS instance, when the stack owns it (its alarms watch it). */
+    public readonly instance?: aws.rds.Instance;
 
     constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
         super("twelve-factor:database:Database", name, {}, opts);
         const parent = this;
         const { settings, network, tags } = args;
         const rules: pulumi.Resource[] = [];
+        let ownedInstance: aws.rds.Instance | undefined;
         this.kind = settings.kind;
         this.url = settings.kind === "owned" ? createInstance(settings)
             : settings.kind === "existing" ? attachExisting(settings)
             : attachExternal(settings);
         this.rules = rules;
+        this.instance = ownedInstance;
         this.registerOutputs({ url: this.url });
 
         function createInstance(owned: Extract<DatabaseSettings, { kind: "owned" }>): pulumi.Output<string> {
@@ -112,6 +116,7 @@ export class Database extends pulumi.ComponentResource {
                 // of keeping the instance in subnets the destroy then cannot delete.
                 protect: !owned.allowDelete,
             });
+            ownedInstance = instance;
             allowTasksOut({ referencedSecurityGroupId: sg.id, port: 5432 });
             return pulumi.secret(pulumi.all([instance.address, instance.port, password.result]).apply(([host, port, pw]) =>
                 postgresUrl(owned.username, pw, host, port, args.dbName, rdsTls)));

@@ -8,8 +8,11 @@ export type NetworkSettings =
         mode: "create";
         /** A `10.x.0.0/16` block. */
         cidr: string;
-        /** "single": one NAT gateway (cheaper); "perAz": one per availability zone (survives an AZ outage). */
-        natGateways: "single" | "perAz";
+        /**
+         * "single": one NAT gateway (cheaper); "perAz": one per availability zone (survives an AZ
+         * outage); "none": no NAT, tasks run in the public subnets with public IPs.
+         */
+        natGateways: "single" | "perAz" | "none";
     }
     | { mode: "existing"; vpcId: string; publicSubnetIds: string[]; privateSubnetIds: string[] };
 
@@ -33,8 +36,12 @@ export class Network extends pulumi.ComponentResource {
     public readonly vpcId: pulumi.Output<string>;
     /** Subnets for the internet-facing load balancer. */
     public readonly publicSubnetIds: pulumi.Output<string[]>;
-    /** Subnets for tasks and the database (no route from the internet). */
+    /** Subnets for the database, and for tasks unless natGateways is none (no route from the internet). */
     public readonly privateSubnetIds: pulumi.Output<string[]>;
+    /** Where tasks run: the private subnets, or the public ones when there is no NAT (natGateways none). */
+    public readonly taskSubnetIds: pulumi.Output<string[]>;
+    /** Tasks in public subnets need a public IP to reach ECR, SSM and CloudWatch Logs. */
+    public readonly taskPublicIp: boolean;
     /** Security group of the load balancer. */
     public readonly albSecurityGroupId: pulumi.Output<string>;
     /** Security group of every app task. */
@@ -56,6 +63,9 @@ export class Network extends pulumi.ComponentResource {
         this.vpcId = vpc.vpcId;
         this.publicSubnetIds = vpc.publicSubnetIds;
         this.privateSubnetIds = vpc.privateSubnetIds;
+        // No NAT: tasks go where the internet gateway is; their security group still admits only the load balancer.
+        this.taskPublicIp = settings.mode === "create" && settings.natGateways === "none";
+        this.taskSubnetIds = this.taskPublicIp ? vpc.publicSubnetIds : vpc.privateSubnetIds;
         this.albSecurityGroupId = groups.alb.id;
         this.tasksSecurityGroupId = groups.tasks.id;
         this.rules = groups.rules;
@@ -79,15 +89,16 @@ export class Network extends pulumi.ComponentResource {
             const publicSubnets = zones.map((az, i) => createSubnet(vpc, "public", i, az, blocks.public[i], publicRt));
 
             // Private tasks reach ECR, SSM and CloudWatch Logs through NAT; without a route out every
-            // task fails with ResourceInitializationError. One NAT is cheaper, one per AZ survives an AZ outage.
-            const natCount = created.natGateways === "perAz" ? zones.length : 1;
+            // task fails with ResourceInitializationError. One NAT is cheaper, one per AZ survives an AZ outage;
+            // with none, tasks run in the public subnets and the private ones (the database's) have no route out.
+            const natCount = { perAz: zones.length, single: 1, none: 0 }[created.natGateways];
             const nats = Array.from({ length: natCount }, (_, i) => {
                 const eip = new aws.ec2.Eip(`${name}-nat-${i + 1}-eip`, { domain: "vpc", tags }, { parent });
                 return new aws.ec2.NatGateway(`${name}-nat-${i + 1}`, { allocationId: eip.id, subnetId: publicSubnets[i].id, tags }, { parent, dependsOn: [igw] });
             });
             const privateRts = zones.map((_, i) => new aws.ec2.RouteTable(`${name}-private-${i + 1}-rt`, {
                 vpcId: vpc.id,
-                routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nats[Math.min(i, nats.length - 1)].id }],
+                routes: nats.length === 0 ? [] : [{ cidrBlock: "0.0.0.0/0", natGatewayId: nats[Math.min(i, nats.length - 1)].id }],
                 tags,
             }, { parent }));
             const privateSubnets = zones.map((az, i) => createSubnet(vpc, "private", i, az, blocks.private[i], privateRts[i]));

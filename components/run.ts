@@ -1,17 +1,18 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { scratchVolume, taskContainers } from "../lib/container-definitions";
+import { taskContainers, taskVolumes } from "../lib/container-definitions";
 import { stableStringify } from "../lib/hashing";
-import { ecsTasksTrustPolicy, executionRolePolicy } from "../lib/iam-policies";
+import { ecsTasksTrustPolicy, execTaskRolePolicy, executionRolePolicy } from "../lib/iam-policies";
 import { cpuArchitecture, repositoryArnOf, type Platform } from "../lib/image";
 import { childSuffixes } from "../lib/naming";
 import { opsRecordName, type OpsRecord, type TaskNetwork } from "../lib/ops-record";
-import type { ProcessSpec } from "../lib/process";
+import { hasService, type ProcessSpec } from "../lib/process";
 import { pointerName, type RunningPointer } from "../release/ledger";
 import type { Release } from "../release/release";
 import type { Build } from "./build";
 import type { Database } from "./database";
 import type { Network } from "./network";
+import { createWebEntry, type LoadBalancerSettings } from "./run-web";
 
 /** How the run stage runs, beyond what the release decides. */
 export interface RunSettings {
@@ -20,7 +21,14 @@ export interface RunSettings {
     /** CloudWatch Logs retention. */
     logRetentionDays: number;
     /** With a certificate the load balancer serves HTTPS and redirects HTTP to it. */
-    certificateArn?: string;
+    certificateArn?: pulumi.Input<string>;
+    /** The app's own name (its certificate is certificateArn): an alias record, and the URL. */
+    domain?: { name: string; hostedZoneId: string };
+    loadBalancer: LoadBalancerSettings;
+    /** ECS Exec into the services' tasks, with session logs in the stack's log group. */
+    exec: boolean;
+    /** Container Insights on the cluster (the running-below-desired alarms read its metrics). */
+    containerInsights: boolean;
 }
 
 export interface RunArgs {
@@ -59,6 +67,18 @@ export class Run extends pulumi.ComponentResource {
     public readonly running: pulumi.Output<RunningPointer>;
     /** Subnets, security groups and public IP of every task (services and one-off tasks). */
     public readonly taskNetwork: pulumi.Output<TaskNetwork>;
+    public readonly cluster: aws.ecs.Cluster;
+    /** The cluster's Fargate and Fargate Spot capacity providers: whatever runs tasks waits for them. */
+    public readonly capacityProviders: aws.ecs.ClusterCapacityProviders;
+    /** The running release's task definition of each process. */
+    public readonly taskDefinitions: Record<string, aws.ecs.TaskDefinition>;
+    /** The service of each process that has one (run phase, not scheduled). */
+    public readonly services: Record<string, aws.ecs.Service>;
+    public readonly loadBalancer: aws.lb.LoadBalancer;
+    public readonly targetGroup: aws.lb.TargetGroup;
+    /** The roles every task runs with: ECS starts it with the first, the app runs with the second. */
+    public readonly executionRoleArn: pulumi.Output<string>;
+    public readonly taskRoleArn: pulumi.Output<string>;
 
     constructor(name: string, args: RunArgs, opts?: pulumi.ComponentResourceOptions) {
         super("twelve-factor:run:Run", name, {}, opts);
@@ -66,17 +86,18 @@ export class Run extends pulumi.ComponentResource {
         const { network, release, settings } = args;
         const tags = { ...args.tags, release: release.runningId };
         // One network configuration for every task of the stack: services, and one-off tasks (ops run).
-        const taskNetwork: pulumi.Output<TaskNetwork> = pulumi.output({ subnets: network.privateSubnetIds, securityGroups: [network.tasksSecurityGroupId], assignPublicIp: false });
+        // Private subnets behind NAT, or (natGateways none) public subnets with a public IP.
+        const taskNetwork: pulumi.Output<TaskNetwork> = pulumi.output({ subnets: network.taskSubnetIds, securityGroups: [network.tasksSecurityGroupId], assignPublicIp: network.taskPublicIp });
 
-        const cluster = new aws.ecs.Cluster(`${name}${childSuffixes.cluster}`, { tags: args.tags }, { parent });
         const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, {
             name: `/ecs/${name}`,
             retentionInDays: settings.logRetentionDays,
             tags: args.tags,
         }, { parent });
+        const { cluster, capacityProviders } = createCluster();
         const roles = createRoles();
         const taskDefinitions = createTaskDefinitions();
-        const web = createLoadBalancer();
+        const web = createWebEntry({ name, parent, network, web: args.processes.web, certificateArn: settings.certificateArn, domain: settings.domain, loadBalancer: settings.loadBalancer, tags: args.tags });
         const services = createServices();
         const pointer = recordRunningRelease();
         recordOperations();
@@ -85,9 +106,31 @@ export class Run extends pulumi.ComponentResource {
         this.clusterName = cluster.name;
         this.logGroupName = logGroup.name;
         this.taskNetwork = taskNetwork;
+        this.cluster = cluster;
+        this.taskDefinitions = taskDefinitions;
+        this.capacityProviders = capacityProviders;
+        this.services = Object.fromEntries(services.map((s, i) => [Object.keys(args.processes).filter((p) => hasService(args.processes[p])).sort()[i], s]));
+        this.loadBalancer = web.loadBalancer;
+        this.targetGroup = web.targetGroup;
+        this.executionRoleArn = roles.execution.arn;
+        this.taskRoleArn = roles.task.arn;
         this.running = pointer.insecureValue.apply((value) => JSON.parse(value ?? "{}") as RunningPointer);
         this.taskDefinitionArns = Object.fromEntries(Object.entries(taskDefinitions).map(([p, td]) => [p, td.arn]));
         this.registerOutputs({ url: this.url, clusterName: this.clusterName, logGroupName: this.logGroupName });
+
+        function createCluster() {
+            const created = new aws.ecs.Cluster(`${name}${childSuffixes.cluster}`, {
+                settings: [{ name: "containerInsights", value: settings.containerInsights ? "enabled" : "disabled" }],
+                // Exec sessions are logged to the stack's log group (streams ecs-execute-command-…).
+                configuration: settings.exec ? { executeCommandConfiguration: { logging: "OVERRIDE", logConfiguration: { cloudWatchLogGroupName: logGroup.name } } } : undefined,
+                tags: args.tags,
+            }, { parent });
+            const providers = new aws.ecs.ClusterCapacityProviders(`${name}${childSuffixes.cluster}-capacity`, {
+                clusterName: created.name,
+                capacityProviders: ["FARGATE", "FARGATE_SPOT"],
+            }, { parent });
+            return { cluster: created, capacityProviders: providers };
+        }
 
         function createRoles() {
             const accountId = aws.getCallerIdentityOutput({}, { parent }).accountId;
@@ -104,20 +147,24 @@ export class Run extends pulumi.ComponentResource {
                 policy: pulumi.all([pulumi.all(repositoryArns), logGroup.arn, release.parametersArn]).apply(([repositories, logGroupArn, releaseParametersArn]) =>
                     JSON.stringify(executionRolePolicy({ repositoryArns: repositories, logGroupArn, releaseParametersArn }))),
             }, { parent });
-            // The app's own AWS permissions: none until the app needs some.
+            // The app's own AWS permissions: none until the app needs some (ECS Exec's, when on).
             const task = new aws.iam.Role(`${name}${childSuffixes.taskRole}`, {
                 assumeRolePolicy,
                 description: `${name} app code runs with this role`,
                 tags: args.tags,
             }, { parent });
-            return { execution, task, executionPolicy };
+            const taskPolicies = settings.exec ? [new aws.iam.RolePolicy(`${name}${childSuffixes.taskRole}-exec`, {
+                role: task.id,
+                policy: logGroup.arn.apply((arn) => JSON.stringify(execTaskRolePolicy(arn))),
+            }, { parent })] : [];
+            return { execution, task, executionPolicy, taskPolicies };
         }
 
         function createTaskDefinitions(): Record<string, aws.ecs.TaskDefinition> {
             const releasePhase = Object.entries(args.processes).find(([, p]) => p.phase === "release");
             const entries = Object.entries(args.processes).sort(([a], [b]) => (a < b ? -1 : 1)).map(([processName, spec]) => {
                 const containerDefinitions = pulumi.all([release.image, release.secrets, logGroup.name]).apply(([image, secrets, logGroupName]) =>
-                    stableStringify(taskContainers(processName, spec, { image, secrets, logGroupName, region: args.region, releaseId: release.runningId },
+                    stableStringify(taskContainers(processName, spec, { image, secrets, logGroupName, region: args.region, releaseId: release.runningId, exec: settings.exec },
                         releasePhase && { name: releasePhase[0], spec: releasePhase[1] })));
                 const td = new aws.ecs.TaskDefinition(`${name}-${processName}-${release.runningId}`, {
                     family: `${name}-${processName}`,
@@ -128,7 +175,7 @@ export class Run extends pulumi.ComponentResource {
                     runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: cpuArchitecture(settings.platform) },
                     executionRoleArn: roles.execution.arn,
                     taskRoleArn: roles.task.arn,
-                    volumes: [{ name: scratchVolume.name }],
+                    volumes: taskVolumes(settings.exec),
                     containerDefinitions,
                     // Earlier revisions stay registered: a rollback target (and ECS's own
                     // circuit-breaker rollback) always has a task definition to return to.
@@ -140,103 +187,21 @@ export class Run extends pulumi.ComponentResource {
             return Object.fromEntries(entries);
         }
 
-        function createLoadBalancer() {
-            const webSpec = args.processes.web;
-            const webPort = webSpec.port as number;
-            const https = settings.certificateArn !== undefined;
-            const listenerPorts = https ? [80, 443] : [80];
-            const rules: pulumi.Resource[] = [];
-            for (const port of listenerPorts) {
-                rules.push(new aws.vpc.SecurityGroupIngressRule(`${name}-alb-in-${port}`, {
-                    securityGroupId: network.albSecurityGroupId,
-                    ipProtocol: "tcp",
-                    fromPort: port,
-                    toPort: port,
-                    cidrIpv4: "0.0.0.0/0",
-                    description: `HTTP${port === 443 ? "S" : ""} from the internet`,
-                }, { parent }));
-            }
-            rules.push(new aws.vpc.SecurityGroupEgressRule(`${name}-alb-to-web`, {
-                securityGroupId: network.albSecurityGroupId,
-                referencedSecurityGroupId: network.tasksSecurityGroupId,
-                ipProtocol: "tcp",
-                fromPort: webPort,
-                toPort: webPort,
-                description: "Web tasks only",
-            }, { parent }));
-            rules.push(new aws.vpc.SecurityGroupIngressRule(`${name}-web-from-alb`, {
-                securityGroupId: network.tasksSecurityGroupId,
-                referencedSecurityGroupId: network.albSecurityGroupId,
-                ipProtocol: "tcp",
-                fromPort: webPort,
-                toPort: webPort,
-                description: "From the load balancer only",
-            }, { parent }));
-
-            const alb = new aws.lb.LoadBalancer(`${name}${childSuffixes.loadBalancer}`, {
-                loadBalancerType: "application",
-                internal: false,
-                securityGroups: [network.albSecurityGroupId],
-                subnets: network.publicSubnetIds,
-                dropInvalidHeaderFields: true,
-                tags: args.tags,
-            }, { parent });
-            const targetGroup = new aws.lb.TargetGroup(`${name}${childSuffixes.targetGroup}`, {
-                vpcId: network.vpcId,
-                targetType: "ip",
-                protocol: "HTTP",
-                port: webPort,
-                // Tasks drain quickly (the app finishes in-flight requests on SIGTERM).
-                deregistrationDelay: 30,
-                healthCheck: {
-                    path: webSpec.healthCheckPath,
-                    matcher: "200",
-                    interval: 15,
-                    timeout: 5,
-                    healthyThreshold: 2,
-                    unhealthyThreshold: 3,
-                },
-                tags: args.tags,
-            }, { parent });
-            const forward = [{ type: "forward", targetGroupArn: targetGroup.arn }];
-            const listeners = [new aws.lb.Listener(`${name}-http`, {
-                loadBalancerArn: alb.arn,
-                port: 80,
-                protocol: "HTTP",
-                defaultActions: https
-                    ? [{ type: "redirect", redirect: { port: "443", protocol: "HTTPS", statusCode: "HTTP_301" } }]
-                    : forward,
-                tags: args.tags,
-            }, { parent })];
-            if (https) {
-                listeners.push(new aws.lb.Listener(`${name}-https`, {
-                    loadBalancerArn: alb.arn,
-                    port: 443,
-                    protocol: "HTTPS",
-                    certificateArn: settings.certificateArn,
-                    sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
-                    defaultActions: forward,
-                    tags: args.tags,
-                }, { parent }));
-            }
-            return {
-                targetGroup,
-                listeners,
-                rules,
-                url: pulumi.interpolate`${https ? "https" : "http"}://${alb.dnsName}`,
-            };
-        }
-
         function createServices(): aws.ecs.Service[] {
             return Object.entries(args.processes)
-                .filter(([, spec]) => spec.phase === "run")
+                .filter(([, spec]) => hasService(spec))
                 .sort(([a], [b]) => (a < b ? -1 : 1))
                 .map(([processName, spec]) => new aws.ecs.Service(`${name}-${processName}`, {
                     cluster: cluster.arn,
                     taskDefinition: taskDefinitions[processName].arn,
+                    // With scaling, the starting size: Application Auto Scaling owns it afterwards.
                     desiredCount: spec.count,
-                    launchType: "FARGATE",
+                    // A strategy, not a launch type, so a process moves between Fargate and Fargate Spot
+                    // in place; the provider applies a strategy change only with a forced new deployment.
+                    capacityProviderStrategies: [{ capacityProvider: spec.capacity === "spot" ? "FARGATE_SPOT" : "FARGATE", weight: 1 }],
+                    forceNewDeployment: true,
                     platformVersion: "LATEST",
+                    enableExecuteCommand: settings.exec,
                     networkConfiguration: taskNetwork,
                     deploymentCircuitBreaker: { enable: true, rollback: true },
                     deploymentMinimumHealthyPercent: 100,
@@ -253,7 +218,9 @@ export class Run extends pulumi.ComponentResource {
                     // Tasks start only once the execution role may pull and read parameters and every
                     // security-group rule they rely on exists (rules are resources of their own); without
                     // the listener ECS rejects the service ("target group does not have an associated load balancer").
-                    dependsOn: [roles.executionPolicy, ...web.rules, ...network.rules, ...args.database.rules, ...(spec.port === undefined ? [] : web.listeners)],
+                    dependsOn: [roles.executionPolicy, ...roles.taskPolicies, capacityProviders, ...web.rules, ...network.rules, ...args.database.rules, ...(spec.port === undefined ? [] : web.listeners)],
+                    // The next `pulumi up` must not reset what Application Auto Scaling decided.
+                    ignoreChanges: spec.scaling === undefined ? undefined : ["desiredCount"],
                 }));
         }
 
@@ -272,7 +239,7 @@ export class Run extends pulumi.ComponentResource {
         /** What the operator commands need (`/<app>/<stack>/ops`), written like the pointer: once every service is steady. */
         function recordOperations(): aws.ssm.Parameter {
             // createServices makes one service per run-phase process, in name order.
-            const serviceOf = (p: string) => services[Object.keys(args.processes).filter((q) => args.processes[q].phase === "run").sort().indexOf(p)]?.name;
+            const serviceOf = (p: string) => services[Object.keys(args.processes).filter((q) => hasService(args.processes[q])).sort().indexOf(p)]?.name;
             const processes = pulumi.all(Object.entries(taskDefinitions).map(([p, td]) => pulumi.all([td.arn, serviceOf(p)]).apply(([arn, service]) =>
                 [p, { family: `${name}-${p}`, ...(service === undefined ? {} : { service }), taskDefinitionArn: arn, container: p }] as const)));
             const execEnabled = pulumi.all(services.map((s) => s.enableExecuteCommand)).apply((all) => all.every((on) => on === true));
