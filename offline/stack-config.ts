@@ -9,35 +9,87 @@ import * as path from "path";
 export const projectRoot = path.resolve(__dirname, "..");
 export const project = "twelve-factor";
 
-/** Pulumi.yaml defaults + Pulumi.<stack>.yaml, as the engine hands them to the program. */
-export function readStackConfig(stack: string): { config: Record<string, unknown>; secretKeys: string[] } {
-    const projectFile = yaml.load(readFileSync(path.join(projectRoot, "Pulumi.yaml"), "utf8")) as { config?: Record<string, { default?: unknown }> };
-    const stackFile = yaml.load(readFileSync(path.join(projectRoot, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> };
+/** What the engine makes of Pulumi.yaml and Pulumi.<stack>.yaml before the program runs. */
+export interface StackFiles {
+    /** Every config key by its full name (`twelve-factor:app`): project defaults, then the stack file; `secure:` leaves are opaque stand-ins. */
+    config: Record<string, unknown>;
+    /** Top-level keys holding a `secure:` value somewhere (Pulumi marks the whole key secret). */
+    secretKeys: string[];
+    /** Each `secure:` value's place (`twelve-factor:secrets.SESSION_SECRET`): present and encrypted, never decrypted. */
+    encrypted: string[];
+    /** What the engine refuses before running the program: a declared key without default missing, a value of the wrong declared type. */
+    problems: { key: string; message: string }[];
+    /** Pulumi.<stack>.yaml as parsed YAML (the program reads it too). */
+    stackFile: { config?: Record<string, unknown> } & Record<string, unknown>;
+}
+
+type Declaration = { default?: unknown; type?: string };
+
+/** Pulumi.yaml and Pulumi.<stack>.yaml of a project directory, as the engine reads them: no value is decrypted. */
+export function readStackFiles(stack: string, projectDir: string = projectRoot, stackFilePath: string = path.join(projectDir, `Pulumi.${stack}.yaml`)): StackFiles {
+    const projectFile = (yaml.load(readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) ?? {}) as { config?: Record<string, Declaration> };
+    const stackFile = (yaml.load(readFileSync(stackFilePath, "utf8")) ?? {}) as StackFiles["stackFile"];
+    // A key without a namespace belongs to the project, as `pulumi config` reads it.
+    const given = Object.fromEntries(Object.entries(stackFile.config ?? {}).map(([k, v]) => [k.includes(":") ? k : `${project}:${k}`, v]));
     const config: Record<string, unknown> = {};
     const secretKeys: string[] = [];
+    const encrypted: string[] = [];
+    const problems: StackFiles["problems"] = [];
     for (const [key, decl] of Object.entries(projectFile.config ?? {})) {
-        const full = `${project}:${key}`;
-        if (decl.default !== undefined) config[full] = decl.default;
-        // The engine refuses to run a stack that lacks a declared key without a default.
-        else if (!(full in (stackFile.config ?? {}))) throw new Error(`Stack '${stack}' is missing configuration value '${key}' (declared in Pulumi.yaml without a default)`);
+        const full = key.includes(":") ? key : `${project}:${key}`;
+        if (decl?.default !== undefined) config[full] = decl.default;
+        else if (!(full in given)) problems.push({ key: full, message: `expected a value: Pulumi.yaml declares it without a default, so pulumi refuses to run stack '${stack}' without it (pulumi config set ${key} <value>)` });
+        const typeProblem = full in given ? declaredTypeProblem(decl?.type, given[full]) : undefined;
+        if (typeProblem !== undefined) problems.push({ key: full, message: typeProblem });
     }
-    for (const [key, value] of Object.entries(stackFile.config ?? {})) {
-        const { value: plain, secret } = replaceSecure(value, key);
+    for (const [key, value] of Object.entries(given)) {
+        const { value: plain, secret } = replaceSecure(value, key, encrypted);
         config[key] = plain;
         if (secret) secretKeys.push(key);
     }
-    return { config, secretKeys };
+    return { config, secretKeys, encrypted, problems, stackFile };
 }
 
-/** `secure:` leaves become fake plain values; the key is then a secret, as Pulumi marks it. */
-function replaceSecure(value: unknown, pathSoFar: string): { value: unknown; secret: boolean } {
+/** Pulumi checks a stack's value against the type Pulumi.yaml declares (a `secure:` value passes: it is decrypted first). */
+function declaredTypeProblem(type: string | undefined, value: unknown): string | undefined {
+    if (type === undefined || isSecureValue(value)) return undefined;
+    const ok = type === "string" ? typeof value === "string" : type === "integer" ? Number.isInteger(value) : type === "boolean" ? typeof value === "boolean" : type === "array" ? Array.isArray(value) : true;
+    return ok ? undefined : `expected a value of type ${type} (Pulumi.yaml declares it so), got ${Array.isArray(value) ? "a list" : value === null ? "null" : typeof value}`;
+}
+
+/** Pulumi.yaml defaults + Pulumi.<stack>.yaml of this checkout, as the engine hands them to the program. */
+export function readStackConfig(stack: string): { config: Record<string, unknown>; secretKeys: string[] } {
+    const files = readStackFiles(stack);
+    const missing = files.problems[0];
+    // The engine refuses to run a stack that lacks a declared key without a default.
+    if (missing !== undefined) throw new Error(`Stack '${stack}' ${missing.key}: ${missing.message}`);
+    return { config: files.config, secretKeys: files.secretKeys };
+}
+
+export function isSecureValue(value: unknown): boolean {
+    return value !== null && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 1 && typeof (value as { secure?: unknown }).secure === "string";
+}
+
+/**
+ * A stand-in for a value that is present but encrypted: of the shape its place needs (a URL where
+ * the schema wants one), never the value, and the same for the same place.
+ */
+export function opaqueValue(place: string): string {
+    const tag = createHash("sha256").update(place).digest("hex").slice(0, 16);
+    return /\.url$/.test(place) ? `postgresql://opaque:opaque@opaque-${tag}.invalid:5432/opaque` : `opaque-secret-${tag}`;
+}
+
+/** `secure:` leaves become opaque stand-ins; the key is then a secret, as Pulumi marks it. */
+function replaceSecure(value: unknown, pathSoFar: string, encrypted: string[]): { value: unknown; secret: boolean } {
+    if (isSecureValue(value)) {
+        encrypted.push(pathSoFar);
+        return { value: opaqueValue(pathSoFar), secret: true };
+    }
     if (value !== null && typeof value === "object" && !Array.isArray(value)) {
-        const obj = value as Record<string, unknown>;
-        if (Object.keys(obj).length === 1 && typeof obj.secure === "string") return { value: `fake-secret-${pathSoFar}`, secret: true };
         let secret = false;
         const out: Record<string, unknown> = {};
-        for (const [k, v] of Object.entries(obj)) {
-            const r = replaceSecure(v, `${pathSoFar}.${k}`);
+        for (const [k, v] of Object.entries(value)) {
+            const r = replaceSecure(v, `${pathSoFar}.${k}`, encrypted);
             out[k] = r.value;
             secret ||= r.secret;
         }
