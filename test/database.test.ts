@@ -92,7 +92,8 @@ describe("external PostgreSQL URL", () => {
 
 describe("swapping the backing service by config only", () => {
     const shape = (run: Evaluation) => run.resources
-        .filter((r) => !r.name.startsWith("shop-prod-db") && r.type !== "aws:ssm/parameter:Parameter")
+        // The owned instance's alarms (alarms: …) watch it, and go with it.
+        .filter((r) => !r.name.startsWith("shop-prod-db") && !r.name.startsWith("shop-prod-alarms-db-") && r.type !== "aws:ssm/parameter:Parameter")
         .map((r) => ({ type: r.type, name: r.name.replace(/-v\d+$/, ""), inputs: JSON.stringify(r.inputs).replace(/\/v\d+\//g, "/vN/").replace(/"release":"v\d+"/g, "").replace(/task-definition\/([a-z-]+):\d+/g, "task-definition/$1") }));
     const values = (run: Evaluation) => Object.fromEntries(run.ofType("aws:ssm/parameter:Parameter").filter((p) => String(p.inputs.name).includes("/releases/")).map((p) => [String(p.inputs.name).split("/").pop(), p.inputs.value ?? p.inputs.insecureValue]));
 

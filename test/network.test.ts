@@ -6,7 +6,8 @@ const routesOf = (run: Evaluation, name: string) => run.named(name).inputs.route
 
 describe("a created network", () => {
     it("spans two availability zones with private subnets for tasks and the database", async () => {
-        const dev = await evaluateStack({ stack: "dev" });
+        // Dev's stack file has no NAT (natGateways none); the default, one NAT gateway:
+        const dev = await evaluateStack({ stack: "dev", config: { network: { mode: "create", cidr: "10.10.0.0/16", natGateways: "single" } } });
         const subnets = dev.ofType("aws:ec2/subnet:Subnet").map((s) => [s.name, s.inputs.availabilityZone, s.inputs.cidrBlock, s.inputs.mapPublicIpOnLaunch]);
         expect(subnets).toEqual([
             ["shop-dev-net-public-1", "eu-west-1a", "10.10.0.0/24", false],

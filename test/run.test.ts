@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { tlsPolicy } from "../lib/load-balancer";
 import { fakeSecret, Evaluation, evaluateStack, ssmAfter } from "./harness";
 
 const arnPrefix = "arn:aws:ssm:eu-west-1:123456789012:parameter";
@@ -30,7 +31,8 @@ describe("the dev stack's run stage", () => {
                 networkMode: "awsvpc",
                 requiresCompatibilities: ["FARGATE"],
                 runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
-                volumes: [{ name: "tmp" }],
+                // Dev has ECS Exec on: the exec agent's writable paths are volumes too.
+                volumes: [{ name: "tmp" }, { name: "ssm-agent-state" }, { name: "ssm-agent-logs" }],
                 skipDestroy: true,
                 executionRoleArn: "arn:aws:iam::123456789012:role/shop-dev-exec",
                 taskRoleArn: "arn:aws:iam::123456789012:role/shop-dev-task",
@@ -64,7 +66,11 @@ describe("the dev stack's run stage", () => {
     it("runs containers read-only with a scratch /tmp, a stop timeout, logs as event streams and a web health check", () => {
         const [, web] = containersOf(dev, "shop-dev-web-v1");
         expect(web.readonlyRootFilesystem).toBe(true);
-        expect(web.mountPoints).toEqual([{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }]);
+        expect(web.mountPoints).toEqual([
+            { sourceVolume: "tmp", containerPath: "/tmp", readOnly: false },
+            { sourceVolume: "ssm-agent-state", containerPath: "/var/lib/amazon/ssm", readOnly: false },
+            { sourceVolume: "ssm-agent-logs", containerPath: "/var/log/amazon/ssm", readOnly: false },
+        ]);
         expect(web.stopTimeout).toBe(30);
         expect(web.portMappings).toEqual([{ containerPort: 8080, protocol: "tcp" }]);
         expect(web.healthCheck?.command).toEqual(["CMD", "node", "src/healthcheck.js"]);
@@ -73,16 +79,21 @@ describe("the dev stack's run stage", () => {
         expect(dev.named("shop-dev-logs").inputs).toMatchObject({ name: "/ecs/shop-dev", retentionInDays: 14 });
     });
 
-    it("runs one service per long-running process, with the circuit breaker, in private subnets", () => {
+    it("runs one service per long-running process, with the circuit breaker, on Fargate Spot in the public subnets (dev has no NAT)", () => {
         const services = dev.ofType("aws:ecs/service:Service");
         expect(services.map((s) => [s.name, s.inputs.desiredCount])).toEqual([["shop-dev-web", 1], ["shop-dev-worker", 1]]);
         for (const s of services) {
             expect(s.inputs).toMatchObject({
-                launchType: "FARGATE",
+                capacityProviderStrategies: [{ capacityProvider: "FARGATE_SPOT", weight: 1 }],
+                // The provider changes a capacity provider strategy only with a forced new deployment.
+                forceNewDeployment: true,
+                enableExecuteCommand: true,
                 deploymentCircuitBreaker: { enable: true, rollback: true },
                 waitForSteadyState: true,
-                networkConfiguration: { assignPublicIp: false, subnets: ["shop-dev-net-private-1-id", "shop-dev-net-private-2-id"], securityGroups: ["shop-dev-net-tasks-sg-id"] },
+                networkConfiguration: { assignPublicIp: true, subnets: ["shop-dev-net-public-1-id", "shop-dev-net-public-2-id"], securityGroups: ["shop-dev-net-tasks-sg-id"] },
             });
+            // A strategy and a launch type exclude each other.
+            expect(s.inputs.launchType).toBeUndefined();
             expect(s.inputs.tags.release).toBe("v1");
         }
         const web = dev.named("shop-dev-web");
@@ -91,8 +102,10 @@ describe("the dev stack's run stage", () => {
         // resource of its own) that the tasks rely on; web also for its listener.
         const rules = [...dev.ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"), ...dev.ofType("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")].map((r) => r.name).sort();
         expect(rules).toHaveLength(6);
-        expect([...web.dependsOn].sort()).toEqual(["shop-dev-exec-policy", "shop-dev-http", ...rules].sort());
-        expect([...dev.named("shop-dev-worker").dependsOn].sort()).toEqual(["shop-dev-exec-policy", ...rules].sort());
+        // ...and for the task role's exec policy and the cluster's capacity providers.
+        const always = ["shop-dev-exec-policy", "shop-dev-task-exec", "shop-dev-cluster-capacity"];
+        expect([...web.dependsOn].sort()).toEqual([...always, "shop-dev-http", ...rules].sort());
+        expect([...dev.named("shop-dev-worker").dependsOn].sort()).toEqual([...always, ...rules].sort());
         expect(web.inputs.taskDefinition).toMatch(/task-definition\/shop-dev-web:\d+$/);
         expect(dev.named("shop-dev-worker").inputs.loadBalancers).toBeUndefined();
     });
@@ -141,7 +154,8 @@ describe("the dev stack's run stage", () => {
             expect(trust.Statement).toEqual([{ Effect: "Allow", Principal: { Service: "ecs-tasks.amazonaws.com" }, Action: "sts:AssumeRole", Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } } }]);
         }
         const attached = [...dev.ofType("aws:iam/rolePolicy:RolePolicy"), ...dev.ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment")];
-        expect(attached.map((p) => p.inputs.role)).toEqual(["shop-dev-exec-id"]);
+        // The task role has ECS Exec's permissions only (dev has exec on).
+        expect(attached.map((p) => p.inputs.role)).toEqual(["shop-dev-exec-id", "shop-dev-task-id"]);
     });
 
     it("scopes prod's role to prod's parameters and dev's repository (promotion)", async () => {
@@ -200,7 +214,8 @@ describe("HTTPS", () => {
         const certificateArn = "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
         const run = await evaluateStack({ stack: "dev", config: { certificateArn } });
         expect(run.named("shop-dev-http").inputs.defaultActions).toEqual([{ type: "redirect", redirect: { port: "443", protocol: "HTTPS", statusCode: "HTTP_301" } }]);
-        expect(run.named("shop-dev-https").inputs).toMatchObject({ port: 443, protocol: "HTTPS", certificateArn, sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06" });
+        expect(run.named("shop-dev-https").inputs).toMatchObject({ port: 443, protocol: "HTTPS", certificateArn, sslPolicy: tlsPolicy });
+        expect(tlsPolicy).toMatch(/^ELBSecurityPolicy-TLS13-1-2-/);
         expect(run.named("shop-dev-web").dependsOn).toEqual(expect.arrayContaining(["shop-dev-exec-policy", "shop-dev-http", "shop-dev-https", "shop-dev-alb-in-443"]));
         const open = run.ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) => r.inputs.cidrIpv4 === "0.0.0.0/0").map((r) => r.inputs.fromPort);
         expect(open).toEqual([80, 443]);

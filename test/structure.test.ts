@@ -34,17 +34,42 @@ const changedOnPurpose: { urn: RegExp; field: string; why: string; undo?: (value
         undo: (value) => String(value).replace(/("awslogs-stream-prefix\\?":\\?")([a-z][a-z0-9]*)\/v[1-9][0-9]*/g, "$1$2"),
     },
     { urn: /ecs\/service:Service::/, field: "taskDefinition", why: "the task definition revision that carries that prefix (same family)", undo: (value) => String(value).replace(/:\d+$/, "") },
+    // Issue 13, production defaults. The baseline scenarios evaluate today's stack files: dev's
+    // now has no NAT, Fargate Spot and exec; prod's a domain, a protected and logged load
+    // balancer, autoscaling and alarms.
+    { urn: /^urn:pulumi:dev::.*routeTable:RouteTable::shop-dev-net-private-\d-rt$/, field: "routes", why: "dev has no NAT gateway (natGateways none): its private subnets hold only the database, which needs no route out" },
+    { urn: /ecs\/cluster:Cluster::/, field: "settings", why: "Container Insights set explicitly: enabled with alarms (the running-below-desired alarms read its metrics), disabled without" },
+    { urn: /^urn:pulumi:dev::.*ecs\/cluster:Cluster::/, field: "configuration", why: "dev has ECS Exec on: sessions are logged to the stack's log group" },
+    { urn: /^urn:pulumi:dev::.*ecs\/taskDefinition:TaskDefinition::/, field: "volumes", why: "dev has ECS Exec on: the exec agent's writable paths are task volumes (the root filesystem stays read-only)" },
+    {
+        urn: /^urn:pulumi:dev::.*ecs\/taskDefinition:TaskDefinition::/, field: "containerDefinitions", why: "dev has ECS Exec on: every container mounts those volumes (compared without them, so the rest must still match)",
+        undo: (value) => String(value).replace(/,\{\\?"containerPath\\?":\\?"\/var\/(lib|log)\/amazon\/ssm\\?",\\?"readOnly\\?":false,\\?"sourceVolume\\?":\\?"ssm-agent-(state|logs)\\?"\}/g, ""),
+    },
+    { urn: /lb\/loadBalancer:LoadBalancer::/, field: "enableDeletionProtection", why: "loadBalancer.deletionProtection set explicitly: on in prod (with Pulumi protect), off in dev" },
+    { urn: /^urn:pulumi:prod::.*lb\/loadBalancer:LoadBalancer::/, field: "accessLogs", why: "prod's load balancer logs to the stack's access-log bucket" },
+    { urn: /^urn:pulumi:prod::.*lb\/listener:Listener::shop-prod-http$/, field: "defaultActions", why: "prod serves HTTPS at its domain: HTTP redirects to it" },
+    { urn: /ecs\/service:Service::/, field: "launchType", why: "services run through a capacity provider strategy (FARGATE or FARGATE_SPOT), which excludes a launch type" },
+    { urn: /ecs\/service:Service::/, field: "capacityProviderStrategies", why: "the strategy: processes.<p>.capacity (dev's web and worker run on Fargate Spot)" },
+    { urn: /ecs\/service:Service::/, field: "forceNewDeployment", why: "the provider changes a capacity provider strategy only with a forced new deployment (once, when a stack moves from the launch type)" },
+    { urn: /ecs\/service:Service::/, field: "enableExecuteCommand", why: "exec set explicitly: on in dev, off in prod" },
+    { urn: /^urn:pulumi:dev::.*ecs\/service:Service::/, field: "networkConfiguration", why: "dev has no NAT: tasks run in the public subnets with public IPs (the security group still admits only the load balancer)" },
+    { urn: /^urn:pulumi:prod::.*ecs\/service:Service::shop-prod-worker$/, field: "desiredCount", why: "prod's worker scales from 1 to 4 tasks (a restarted worker only delays jobs); web stays at 2 and more" },
 ];
 const goneOnPurpose: { scenario: string; type: string; why: string }[] = [
     { scenario: "dev-pinned", type: "docker:index/image:Image", why: "a pinned stack is frozen: it builds nothing" },
+    ...["dev", "dev-pinned"].flatMap((scenario) => [
+        { scenario, type: "aws:ec2/natGateway:NatGateway", why: "issue 13: dev has no NAT gateway (natGateways none, about $37 a month less); its tasks run in the public subnets" },
+        { scenario, type: "aws:ec2/eip:Eip", why: "the NAT gateway's Elastic IP goes with it" },
+    ]),
 ];
 const typeOf = (urn: string) => urn.split("::")[2].split("$").pop()!;
 const comparable = (urn: string, inputs: unknown) => {
     const changed = changedOnPurpose.filter((c) => c.urn.test(urn));
     return Object.fromEntries(Object.entries(inputs as Record<string, unknown>).flatMap(([k, v]) => {
-        const entry = changed.find((c) => c.field === k);
-        if (entry === undefined) return [[k, v]];
-        return entry.undo === undefined ? [] : [[k, entry.undo(v)]];
+        // Several changes may touch one field: each takes its own change back, in turn.
+        const entries = changed.filter((c) => c.field === k);
+        if (entries.length === 0) return [[k, v]];
+        return entries.some((e) => e.undo === undefined) ? [] : [[k, entries.reduce((value, e) => e.undo!(value), v)]];
     }));
 };
 
