@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
     test: {
         // Unit tests sit beside their modules; program-level and sequence tests live in test/.
-        include: ["test/**/*.test.ts", "{config,lib,release,lookups,components}/**/*.test.ts"],
+        include: ["test/**/*.test.ts", "{config,lib,release,lookups,components,ops}/**/*.test.ts"],
         // Pulumi keeps its runtime state (mocks, config, resource registry) per process.
         pool: "forks",
         testTimeout: 60_000,
