@@ -48,7 +48,8 @@ export async function rollback({ ref, clients, positionals, options, io }: Invoc
         io.out(`\nDry run: nothing written, nothing deployed. It would:\n`);
         io.out(lines.length === 0 ? `  leave ${fileName} as it is (already ${clear ? "unpinned" : `pinned to ${target.entry.id}`})\n` : `  edit ${fileName}:\n${lines.map((l) => `    ${l}`).join("\n")}\n`);
         if (migration.confirm) io.out(`  ask for confirmation first (the database is not rolled back), unless --yes\n`);
-        io.out(deploy ? `  deploy: pulumi up --stack ${ref.stack} through the Automation API (refresh first), streaming its progress\n` : nextSteps(ref.stack, fileName, target.entry.id, clear).replace(/^/gm, "  then: ").replace(/^  then: $/gm, ""));
+        io.out(deploy ? `  deploy: pulumi up --stack ${ref.stack} through the Automation API (refresh first), streaming its progress\n`
+            : `  print the next steps:\n${nextSteps(ref.stack, fileName, target.entry.id, clear).trimEnd().replace(/^/gm, "    ")}\n`);
         return 0;
     }
     if (migration.confirm && options.yes !== true && !(await io.confirm(`${target.entry.id} is older than the database's schema (${migration.note}). The database is not rolled back. Continue?`))) {

@@ -123,8 +123,10 @@ export class EcsFake {
         const arns = (input.tasks ?? []) as string[];
         if (arns.length === 0 || arns.length > 100) throw new AwsError("InvalidParameterException", "Tasks cannot be empty and at most 100.");
         const found = arns.map((a) => this.tasks.get(a)).filter((t): t is StoredTask => t !== undefined);
+        // Each call shows the task as it is, then moves it one step on.
+        const shown = found.map((t) => structuredClone(t.task));
         for (const t of found) this.advance(t);
-        return { tasks: found.map((t) => t.task), failures: arns.filter((a) => !this.tasks.has(a)).map((arn) => ({ arn, reason: "MISSING" })) };
+        return { tasks: shown, failures: arns.filter((a) => !this.tasks.has(a)).map((arn) => ({ arn, reason: "MISSING" })) };
     }
 
     /** One step of a one-off task's life per DescribeTasks: it logs once RUNNING, then stops with its exit codes. */

@@ -54,6 +54,8 @@ export interface RunOptions {
     spawned?: { command: string; args: string[] }[];
     /** Aborts (Ctrl-C) once this many sleeps happened. */
     abortAfterSleeps?: number;
+    /** Called at each sleep (between polls), with how many happened. */
+    onSleep?: (n: number) => void;
     now?: () => Date;
 }
 
@@ -70,6 +72,7 @@ export async function ops(cwd: string, argv: string[], options: RunOptions = {})
         now: options.now ?? (() => new Date()),
         sleep: async () => {
             sleeps++;
+            options.onSleep?.(sleeps);
             if (options.abortAfterSleeps !== undefined && sleeps >= options.abortAfterSleeps) controller.abort();
             await new Promise((r) => setImmediate(r));
         },
