@@ -291,7 +291,8 @@ describe("pull-request jobs", () => {
 describe("no stack secret is shared across stacks or readable by every pull request", () => {
     it("no workflow hands a passphrase to Pulumi (the passphrase provider is one secret for every stack)", () => {
         for (const job of allJobs) {
-            expect(job.source.replace(/secrets\.PULUMI_CONFIG_PASSPHRASE != ''/g, ""), `${job.workflow} ${job.id}`).not.toContain("PULUMI_CONFIG_PASSPHRASE");
+            // Neither set in an env block nor read as a value; naming it in a `!= ''` check is how the guard finds a leftover.
+            expect(job.source, `${job.workflow} ${job.id}`).not.toMatch(/PULUMI_CONFIG_PASSPHRASE:|secrets\.PULUMI_CONFIG_PASSPHRASE(?! != '')/);
         }
     });
 
