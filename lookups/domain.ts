@@ -12,7 +12,13 @@ export interface DomainSettings {
  * are written there).
  */
 export async function checkHostedZone(domain: DomainSettings): Promise<void> {
-    const zone = await aws.route53.getZone({ zoneId: domain.hostedZoneId });
+    let zone: { name: string; privateZone?: boolean };
+    try {
+        zone = await aws.route53.getZone({ zoneId: domain.hostedZoneId });
+    } catch (e) {
+        const detail = e instanceof Error && e.message !== "" ? `: ${e.message}` : "";
+        throw new Error(`twelve-factor:domain.hostedZoneId: expected a hosted zone this account can read, got ${domain.hostedZoneId}, which Route 53 did not return${detail}`);
+    }
     checkZoneHoldsName(domain, { name: zone.name, privateZone: zone.privateZone === true });
 }
 
