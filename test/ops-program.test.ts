@@ -24,7 +24,7 @@ describe("the ops record (/<app>/<stack>/ops)", () => {
         expect(param.inputs).toMatchObject({ name: "/shop/dev/ops", type: "String", overwrite: true });
         const record = JSON.parse(param.inputs.insecureValue);
         const web = dev.named("shop-dev-web").inputs;
-        expect(record).toMatchObject({ region: "eu-west-1", cluster: dev.named("shop-dev-cluster").outputs.name, logGroup: "/ecs/shop-dev", release: "v1", execEnabled: false });
+        expect(record).toMatchObject({ region: "eu-west-1", cluster: dev.named("shop-dev-cluster").outputs.name, logGroup: "/ecs/shop-dev", release: "v1", execEnabled: true }); // dev's stack file has exec on (issue 13)
         expect(Object.keys(record.processes)).toEqual(["migrate", "web", "worker"]);
         for (const p of ["migrate", "web", "worker"]) {
             expect(record.processes[p]).toMatchObject({ family: `shop-dev-${p}`, container: p, taskDefinitionArn: dev.named(`shop-dev-${p}-v1`).outputs.arn });
@@ -34,7 +34,8 @@ describe("the ops record (/<app>/<stack>/ops)", () => {
         expect(record.processes.migrate.service).toBeUndefined();
         // One value: the services' network configuration is the one one-off tasks get.
         expect(record.network).toEqual(web.networkConfiguration);
-        expect(record.network).toMatchObject({ securityGroups: [dev.named("shop-dev-net-tasks-sg").outputs.id], assignPublicIp: false });
+        // Dev has no NAT gateway (natGateways none, issue 13): its tasks get public IPs.
+        expect(record.network).toMatchObject({ securityGroups: [dev.named("shop-dev-net-tasks-sg").outputs.id], assignPublicIp: true });
         expect(record.network.subnets).toHaveLength(2);
         expect(dev.outputs.taskNetwork).toEqual(record.network);
         expect(dev.outputs.opsRecord).toBe("/shop/dev/ops");
