@@ -94,7 +94,7 @@ describe("swapping the backing service by config only", () => {
     const shape = (run: Evaluation) => run.resources
         // The owned instance's alarms (alarms: …) watch it, and go with it.
         .filter((r) => !r.name.startsWith("shop-prod-db") && !r.name.startsWith("shop-prod-alarms-db-") && r.type !== "aws:ssm/parameter:Parameter")
-        .map((r) => ({ type: r.type, name: r.name.replace(/-v\d+$/, ""), inputs: JSON.stringify(r.inputs).replace(/\/v\d+\//g, "/vN/").replace(/"release":"v\d+"/g, "").replace(/task-definition\/([a-z-]+):\d+/g, "task-definition/$1") }));
+        .map((r) => ({ type: r.type, name: r.name.replace(/-v\d+$/, ""), inputs: JSON.stringify(r.inputs).replace(/\/v\d+\//g, "/vN/").replace(/"release":"v\d+"/g, "").replace(/task-definition\/([a-z-]+):\d+/g, "task-definition/$1").replace(/(stream-prefix[^/]*\/)v\d+/g, "$1vN") }));
     const values = (run: Evaluation) => Object.fromEntries(run.ofType("aws:ssm/parameter:Parameter").filter((p) => String(p.inputs.name).includes("/releases/")).map((p) => [String(p.inputs.name).split("/").pop(), p.inputs.value ?? p.inputs.insecureValue]));
 
     const deletableOwned = { ...prodDatabase, owned: { ...(prodDatabase.owned as object), allowDelete: true, deletionProtection: false } };
