@@ -115,7 +115,6 @@ beforeAll(async () => {
 
 describe("the action catalogue covers what the program declares and reads", () => {
     it("finds the program's resource types and data sources", () => {
-        if (process.env.CI_POLICY_DEBUG) console.log([...types].sort().join("\n"), [...invoked].sort().join("\n"));
         expect(types.size).toBeGreaterThan(20);
         expect(types).toContain("aws:ecs/service:Service");
         expect(invoked).toContain("aws:ssm/getParametersByPath:getParametersByPath");
