@@ -60,6 +60,61 @@ require.extensions[".ts"] = (module, filename) => {
     module._compile(transpile(fs.readFileSync(filename, "utf8"), filename), filename);
 };
 
+// V8's code cache for every CommonJS module (Node 22 has module.enableCompileCache; Node 20 does
+// not): compiled code is kept beside the transpile cache, keyed by file and content, and written
+// when the process exits. Startup is mostly compiling @pulumi/* and its dependencies.
+if (cacheDir && process.env.RUN_TS_CODE_CACHE !== "0") {
+    const Module = require("module");
+    const vm = require("vm");
+    const codeDir = path.join(cacheDir, "v8");
+    fs.mkdirSync(codeDir, { recursive: true });
+    const flavour = `${process.version}:${process.arch}`;
+    const fresh = [];
+    Module.prototype._compile = function (content, filename) {
+        // By file, size and modification time: hashing every module's source costs more than it saves.
+        let stat;
+        try {
+            stat = fs.statSync(filename);
+        } catch {
+            stat = undefined;
+        }
+        const key = crypto.createHash("sha1").update(`${flavour}\0${salt}\0${filename}\0${stat?.size}\0${stat?.mtimeMs}\0${stat === undefined ? content : ""}`).digest("hex");
+        const file = path.join(codeDir, `${key}.bin`);
+        let cachedData;
+        try {
+            cachedData = fs.readFileSync(file);
+        } catch {
+            // Not cached yet.
+        }
+        const script = new vm.Script(Module.wrap(content), {
+            filename,
+            cachedData,
+            importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+        });
+        if (cachedData === undefined || script.cachedDataRejected) fresh.push([file, script]);
+        const compiled = script.runInThisContext({ displayErrors: true });
+        const mod = this;
+        const req = (id) => mod.require(id);
+        req.resolve = (request, options) => Module._resolveFilename(request, mod, false, options);
+        req.resolve.paths = (request) => Module._resolveLookupPaths(request, mod);
+        req.main = process.mainModule;
+        req.extensions = Module._extensions;
+        req.cache = Module._cache;
+        return compiled.call(mod.exports, mod.exports, req, mod, filename, path.dirname(filename));
+    };
+    process.once("exit", () => {
+        for (const [file, script] of fresh) {
+            try {
+                const temporary = `${file}.${process.pid}.tmp`;
+                fs.writeFileSync(temporary, script.createCachedData());
+                fs.renameSync(temporary, file);
+            } catch {
+                // A read-only cache only costs time.
+            }
+        }
+    });
+}
+
 const [entry, ...args] = process.argv.slice(2);
 if (entry === undefined) {
     console.error("usage: node offline/run-ts.js <file.ts> [args...]");
