@@ -121,7 +121,7 @@ export class Run extends pulumi.ComponentResource {
         function createCluster() {
             const created = new aws.ecs.Cluster(`${name}${childSuffixes.cluster}`, {
                 settings: [{ name: "containerInsights", value: settings.containerInsights ? "enabled" : "disabled" }],
-                // Exec sessions are logged to the stack's log group (streams ecs-execute-command-…).
+                // Exec sessions are logged to the stack's log group.
                 configuration: settings.exec ? { executeCommandConfiguration: { logging: "OVERRIDE", logConfiguration: { cloudWatchLogGroupName: logGroup.name } } } : undefined,
                 tags: args.tags,
             }, { parent });
