@@ -6,10 +6,14 @@ import { projectRoot } from "./harness";
 /**
  * The program's house: imports point down only (index → lookups, release, components → lib;
  * config → lib; components may take a Release whole), no file imports itself round a circle,
- * and no program file grows past 300 lines.
+ * and no program file grows past 300 lines. The products beside the program sit above it:
+ * offline/ (the simulated account and the evaluation) and check/ (npm run check) may import
+ * the program, the program never imports them; policy/ (the CrossGuard pack, which Pulumi runs
+ * on its own) imports none of it.
  */
 
-const folders = ["config", "lib", "release", "lookups", "components"] as const;
+const programFolders = ["config", "lib", "release", "lookups", "components"] as const;
+const folders = [...programFolders, "offline", "policy", "check"] as const;
 /** What each folder may import besides itself. */
 const mayImport: Record<string, string[]> = {
     lib: [],
@@ -17,6 +21,9 @@ const mayImport: Record<string, string[]> = {
     release: ["lib"],
     lookups: ["lib"],
     components: ["lib", "release"],
+    offline: [...programFolders, "index"],
+    policy: [],
+    check: [...programFolders, "index", "offline", "policy"],
 };
 
 const programFiles = ["index.ts", ...folders.flatMap((f) => readdirSync(path.join(projectRoot, f)).filter((n) => n.endsWith(".ts") && !n.endsWith(".test.ts")).map((n) => `${f}/${n}`))];
@@ -24,7 +31,8 @@ const programFiles = ["index.ts", ...folders.flatMap((f) => readdirSync(path.joi
 /** Relative imports of a file (type-only ones too: they tie the files together just the same), as project paths. */
 function importsOf(file: string): string[] {
     const text = readFileSync(path.join(projectRoot, file), "utf8");
-    return [...text.matchAll(/(?:^|\n)\s*(?:import|export)[^"'\n]*?from\s+["'](\.[^"']+)["']/g)].map((m) => {
+    // Data files (check/prices.json) are no module of the house.
+    return [...text.matchAll(/(?:^|\n)\s*(?:import|export)[^"'\n]*?from\s+["'](\.[^"']+)["']/g)].filter((m) => !m[1].endsWith(".json")).map((m) => {
         const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), m[1]));
         return programFiles.includes(`${target}.ts`) ? `${target}.ts` : `${target}/index.ts`;
     });
@@ -43,6 +51,12 @@ describe("the program's layout", () => {
     it.each(folders)("%s/ imports only what lies below it", (folder) => {
         const upward = [...graph].filter(([f]) => folderOf(f) === folder)
             .flatMap(([f, targets]) => targets.filter((t) => folderOf(t) !== folder && !mayImport[folder].includes(folderOf(t))).map((t) => `${f} → ${t}`));
+        expect(upward).toEqual([]);
+    });
+
+    it("keeps the program free of offline/, check/ and policy/ (they build on it, never the other way round)", () => {
+        const program = [...graph].filter(([f]) => f === "index.ts" || (programFolders as readonly string[]).includes(folderOf(f)));
+        const upward = program.flatMap(([f, targets]) => targets.filter((t) => ["offline", "check", "policy"].includes(folderOf(t))).map((t) => `${f} → ${t}`));
         expect(upward).toEqual([]);
     });
 
