@@ -47,7 +47,6 @@ const free: Record<string, string> = {
     "aws:acm/certificateValidation:CertificateValidation": "no charge (a wait, not a resource)",
     "aws:route53/record:Record": "records are free (the hosted zone is billed where declared; alias queries to the load balancer are free)",
     "aws:appautoscaling/target:Target": "no charge (idle runs at its minimum capacity: see the Fargate lines)",
-    "aws:appautoscaling/policy:Policy": "no charge (its CloudWatch alarms are created by Application Auto Scaling and billed there, a few cents)",
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": "no charge",
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": "no charge",
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": "no charge (SSE-S3)",
@@ -120,6 +119,12 @@ const rules: Record<string, Rule> = {
             ...(high.length > 0 ? [{ driver: `CloudWatch high-resolution alarms: ${high.length}`, quantity: n(high), unit: "alarm metric-month", unitPrice: c.price("highResolutionAlarmMonth"), monthly: n(high) * c.price("highResolutionAlarmMonth") }] : []),
         ];
     },
+    "aws:appautoscaling/policy:Policy": (rs, c) => {
+        // Target tracking creates its own CloudWatch alarms: one to scale out and, unless scale-in is off, one to scale in.
+        const tracking = rs.filter((r) => (r.inputs.policyType ?? "StepScaling") === "TargetTrackingScaling");
+        const alarms = tracking.reduce((n, r) => n + (r.inputs.targetTrackingScalingPolicyConfiguration?.disableScaleIn === true ? 1 : 2), 0);
+        return [{ driver: `auto scaling policies: ${rs.length} (${alarms} alarms they create)`, quantity: alarms, unit: "alarm metric-month", unitPrice: c.price("alarmMonth"), monthly: alarms * c.price("alarmMonth"), note: "the alarms Application Auto Scaling creates for target tracking are billed as CloudWatch alarms" }];
+    },
     "aws:ecr/repository:Repository": (rs, c) => [{ driver: `ECR repositories: ${rs.length}`, quantity: 0, unit: "GB-month", unitPrice: c.price("ecrStorageGbMonth"), monthly: 0, note: `$${c.price("ecrStorageGbMonth")}/GB-month for the images kept (every release's)` }],
     "aws:kms/key:Key": (rs, c) => [{ driver: `KMS customer managed keys: ${rs.length}`, quantity: rs.length, unit: "key-month", unitPrice: c.price("kmsKeyMonth"), monthly: rs.length * c.price("kmsKeyMonth"), note: "plus $0.03 per 10,000 requests beyond the free tier" }],
     "aws:s3/bucket:Bucket": (rs, c) => [{ driver: `S3 buckets: ${rs.length}`, quantity: 0, unit: "GB-month", unitPrice: c.price("s3StandardGbMonth"), monthly: 0, note: `$${c.price("s3StandardGbMonth")}/GB-month stored (empty at idle; access logs grow with traffic)` }],
@@ -177,7 +182,8 @@ export function splitTasks(tasks: number, strategies: { capacityProvider: string
     return { onDemand: tasks - spot, spot };
 }
 
-const cents = (usd: number) => Math.round(usd * 100) / 100;
+/** To the cent, half up as on paper (16.425 → 16.43, which binary floating point would round down). */
+const cents = (usd: number) => Math.round(Number((usd * 100).toPrecision(12))) / 100;
 
 export function estimateCost(resources: Recorded[], region: string): CostReport {
     const declared = resources.filter((r) => r.custom && !r.type.startsWith("pulumi:pulumi:"));
