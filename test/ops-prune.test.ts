@@ -72,7 +72,8 @@ describe("ops prune", () => {
         for (let round = 0; round < 12; round++) {
             await fake.stop();
             fake = await startFake();
-            fake.throttleEvery = 3 + random(5);
+            // Not denser: every throttled retry costs the SDK's retry quota 5 and a success refunds 1, so a storm exhausts it (as it would in AWS).
+            fake.throttleEvery = 5 + random(5);
             fake.pageShape = [random(11), 0, random(11), -1];
             const count = 5 + random(40);
             const running = `v${1 + random(count)}`;
@@ -80,8 +81,8 @@ describe("ops prune", () => {
             const pin = random(3) === 0 ? undefined : `v${1 + random(count)}`;
             const keep = random(6);
             seedStack(fake, { releases: count, running, previous });
-            const { code } = await ops(project({ dev: stackFile(pin) }), ["prune", "--keep", String(keep), "--stack", "dev", "--yes", "--no-count"]);
-            expect(code).toBe(0);
+            const { code, err } = await ops(project({ dev: stackFile(pin) }), ["prune", "--keep", String(keep), "--stack", "dev", "--yes", "--no-count"]);
+            expect(code, err).toBe(0);
             const expected = Array.from({ length: count }, (_, i) => `v${i + 1}`).filter((id, i) => [running, previous, pin].includes(id) || i >= count - keep);
             const context = JSON.stringify({ count, running, previous, pin, keep });
             expect(ids("/shop/dev/ledger/"), context).toEqual(expected);
@@ -89,6 +90,21 @@ describe("ops prune", () => {
             for (const id of expected) expect(fake.ssm.names(`/shop/dev/releases/${id}/`), context).toHaveLength(4);
             for (const call of fake.callsTo("DeleteParameters")) expect((call.input.Names as string[]).length).toBeLessThanOrEqual(10);
         }
+    });
+
+    it("deletes nothing when the stack moves while it plans (a deploy or a rollback in between)", async () => {
+        seedStack(fake, { releases: 8, running: "v8", previous: "v7" });
+        let pointerReads = 0;
+        fake.before = (target, input) => {
+            // The re-read just before deleting finds v2 running (a rollback happened meanwhile).
+            if (target === "AmazonSSM.GetParameter" && input.Name === "/shop/dev/running" && ++pointerReads === 2) fake.ssm.put("/shop/dev/running", JSON.stringify({ running: "v2", previous: "v8" }));
+        };
+        const before = fake.ssm.names();
+        const { code, err } = await ops(project({ dev: stackFile() }), ["prune", "--keep", "1", "--stack", "dev", "--yes", "--no-count"]);
+        expect(code).toBe(4);
+        expect(err).toContain("the stack moved while prune was planning (it runs v2 now, and v2 is protected): nothing deleted");
+        expect(fake.callsTo("DeleteParameters")).toEqual([]);
+        expect(fake.ssm.names().filter((n) => !n.endsWith("/running"))).toEqual(before.filter((n) => !n.endsWith("/running")));
     });
 
     it("with --older-than keeps releases written since then", async () => {

@@ -60,6 +60,14 @@ describe("ops run", () => {
         expect(fake.callsTo("StopTask")[0].input).toMatchObject({ cluster: seeded.cluster, reason: "ops run: timed out after 5m" });
     });
 
+    it("stops the task on Ctrl-C", async () => {
+        fake.ecs.script = { runningPolls: 1_000 };
+        const { code, err } = await ops(project(), ["run", "worker", "--stack", "dev"], { abortAfterSleeps: 4 });
+        expect(code).toBe(130);
+        expect(err).toContain("interrupted");
+        expect(fake.callsTo("StopTask")[0].input).toMatchObject({ reason: "ops run: interrupted" });
+    });
+
     it("reports a task that stopped without an exit code (it never started its container)", async () => {
         fake.ecs.script = { exitCodes: {}, stoppedReason: "CannotPullContainerError: pull image manifest has been retried 5 time(s)" };
         const { code, err } = await ops(project(), ["run", "web", "--stack", "dev"]);

@@ -15,7 +15,7 @@ export async function exec({ ref, clients, positionals, options, rest, io }: Inv
     const record = await readOpsRecord(clients, ref);
     const proc = processOf(record, positionals[0], ref.stack);
     if (!record.execEnabled) {
-        throw new OpsError(`ECS Exec is not enabled on stack ${ref.stack}`, `enable exec in Pulumi.${ref.stack}.yaml (see the README's config reference) and deploy; running tasks are replaced with exec on. For a one-off command without exec: npm run ops -- run ${positionals[0]} --stack ${ref.stack} -- <command>`, 4);
+        throw new OpsError(`ECS Exec is not enabled on stack ${ref.stack}`, `set twelve-factor:exec: true in Pulumi.${ref.stack}.yaml and deploy (the services' tasks are replaced with exec on). For a one-off command without exec: npm run ops -- run ${positionals[0]} --stack ${ref.stack} -- <command>`, 4);
     }
     if (proc.service === undefined) throw new OpsError(`process ${positionals[0]} has no service, so no task of it keeps running`, `run it as a one-off task: npm run ops -- run ${positionals[0]} --stack ${ref.stack}`, 4);
     const pluginPath = io.which(plugin);

@@ -42,6 +42,8 @@ export class FakeAws {
     readonly ecs: EcsFake;
     readonly logs: LogsFake;
     readonly calls: Call[] = [];
+    /** Called before each request is answered (a test changes the account between a command's calls). */
+    before?: (target: string, input: Record<string, any>) => void;
     /** Every Nth request is throttled (0: never). */
     throttleEvery = 0;
     /** Page sizes in turn, each capped by the API's maximum and the request's MaxResults (-1: the cap itself). */
@@ -106,6 +108,7 @@ export class FakeAws {
                 call.throttled = true;
                 throw new AwsError("ThrottlingException", "Rate exceeded");
             }
+            this.before?.(target, input);
             const [prefix, operation] = target.split(".");
             const service = { AmazonSSM: this.ssm, AmazonEC2ContainerServiceV20141113: this.ecs, Logs_20140328: this.logs }[prefix] as unknown as Record<string, Handler> | undefined;
             const handler = service?.[operation];
