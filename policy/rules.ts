@@ -113,7 +113,8 @@ export const databaseHardening: ResourceValidationPolicy = {
         if (db.storageEncrypted !== true) report(`${id} storage is not encrypted`);
         if (db.publiclyAccessible === true) report(`${id} is publicly accessible`);
         if (db.skipFinalSnapshot === true) report(`${id} skips its final snapshot`);
-        if ((db.backupRetentionPeriod ?? 0) < minBackupRetentionDays) report(`${id} keeps backups ${db.backupRetentionPeriod ?? 0} days: expected at least ${minBackupRetentionDays}`);
+        const days = db.backupRetentionPeriod ?? 0;
+        if (days < minBackupRetentionDays) report(`${id} keeps backups ${days} day${days === 1 ? "" : "s"}: expected at least ${minBackupRetentionDays}`);
     }),
 };
 
