@@ -98,5 +98,7 @@ export function explainAwsError(e: unknown): OpsError | undefined {
         return new OpsError(`AWS denied the call: ${error.message}`, "use a role allowed to read /<app>/<stack>/* in SSM, and the ECS and CloudWatch Logs calls the command makes (README, Day 2)", 2);
     }
     if (name === "ThrottlingException") return new OpsError(`AWS kept throttling the calls: ${error.message}`, "wait a little and try again, or raise AWS_MAX_ATTEMPTS", 1);
+    // Any other answer from AWS: its own words, without a stack trace.
+    if (error?.$metadata !== undefined) return new OpsError(`AWS answered ${name}: ${error.message}`, undefined, 1);
     return undefined;
 }

@@ -26,7 +26,13 @@ export async function readState(c: Clients, ref: StackRef): Promise<StackState> 
         stringParameter(c.ssm, pointerName(ref.path)),
     ]);
     const byName = new Map(metadata.map((m) => [m.Name, m]));
-    const ledger = parseLedger(parameters).map((entry) => {
+    let entries: LedgerEntry[];
+    try {
+        entries = parseLedger(parameters);
+    } catch (e) {
+        throw new OpsError((e as Error).message, "the ledger is written by the program only; restore the entry from its parameter history (aws ssm get-parameter-history)", 1);
+    }
+    const ledger = entries.map((entry) => {
         const meta = byName.get(ledgerEntryName(ref.path, entry.id));
         const modified = meta?.LastModifiedDate ?? parameters.find((p) => p.name === ledgerEntryName(ref.path, entry.id))?.modified;
         return { entry, written: modified, by: meta?.LastModifiedUser };

@@ -102,3 +102,18 @@ describe("ops release <id>", () => {
         expect(err).toContain("v1, v2, v3 … v20, v21, v22, v23");
     });
 });
+
+describe("errors say what to do", () => {
+    it("a malformed ledger entry, and an AWS error without a stack trace", async () => {
+        fake.ssm.put("/shop/dev/ledger/v24", "not json");
+        const bad = await ops(project(), ["releases", "--stack", "dev"]);
+        expect(bad.code).toBe(1);
+        expect(bad.err).toContain("Ledger entry /shop/dev/ledger/v24 is not JSON");
+        expect(bad.err).toContain("get-parameter-history");
+        fake.ssm.parameters.delete("/shop/dev/ledger/v24");
+        fake.ssm.put("/shop/dev/ops", JSON.stringify({ region: "eu-west-1", cluster: "gone-cluster", logGroup: "/ecs/shop-dev", release: "v23", processes: { web: { family: "shop-dev-web", taskDefinitionArn: "arn:aws:ecs:eu-west-1:123456789012:task-definition/shop-dev-web:1", container: "web" } }, network: { subnets: ["subnet-1"], securityGroups: [], assignPublicIp: false }, execEnabled: false }));
+        const gone = await ops(project(), ["run", "web", "--stack", "dev"]);
+        expect(gone.code).toBe(1);
+        expect(gone.err).toBe("ops run: AWS answered ClusterNotFoundException: Cluster not found.\n");
+    });
+});
