@@ -67,6 +67,8 @@ export async function checkStack(options: CheckOptions): Promise<StackReport> {
     report.resources = resourceSummary(run);
     report.release = releaseReport(run, { config, ssm: options.ssm ?? {}, ledgerGiven: options.ssm !== undefined, opaqueKeys: input.opaqueKeys, promotionSimulated });
     report.processes = processReports(run, config);
+    // A build's registry digest exists only after the push: name the image by the tag it gets.
+    if (report.release.image.builds) for (const p of report.processes) p.image = `${report.release.image.ref} (by digest after the push)`;
     report.permissions = rolePermissions(run);
     const results = await runPolicies(policies, run.resources, settingsFor(policies.map((p) => p.name), options.stack));
     const count = (level: string) => results.filter((r) => r.enforcement === level).reduce((n, r) => n + r.violations.length, 0);
