@@ -1,11 +1,10 @@
-import { existsSync, readdirSync } from "fs";
+import { existsSync, readdirSync, readFileSync } from "fs";
+import * as yaml from "js-yaml";
 import * as path from "path";
 import { ConfigError, parseConfig, projectName, type StackConfig } from "../config";
 import { findProjectDirectory, stackFilePaths } from "../config/stack-file";
 import { isSecureValue, opaqueValue, readStackFiles } from "../offline/stack-config";
 import type { Problem } from "./types";
-import * as yaml from "js-yaml";
-import { readFileSync } from "fs";
 
 /**
  * A stack's config as `pulumi up` would hand it to the program, read from Pulumi.yaml and
