@@ -69,6 +69,10 @@ export function readStackInput(projectDir: string, stack: string, strict: boolea
         return input;
     }
     input.errors.push(...files.problems);
+    const environments = files.stackFile.environment;
+    if (environments !== undefined && environments !== null) {
+        input.warnings.push({ key: input.stackFile, message: `imports Pulumi ESC environment(s) ${JSON.stringify(environments)}: their values cannot be read offline, so keys set only there look missing here` });
+    }
     const { config } = files;
     const secretKeys = new Set(files.secretKeys);
     input.secrets.push(...files.encrypted.map((key) => ({ key, state: "encrypted" as const })));

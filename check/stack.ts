@@ -43,6 +43,8 @@ export async function checkStack(options: CheckOptions): Promise<StackReport> {
     notes.push(`Evaluated offline against a simulated AWS account (${accountId}): ARNs, endpoints and digests are stand-ins; nothing was read from or sent to AWS.`);
     const secretValues = input.secrets.map((s) => s.key.replace(/^twelve-factor:/, ""));
     if (input.opaqueKeys.length > 0) notes.push(`Secret values are opaque here (${secretValues.join(", ") || input.opaqueKeys.join(", ")}): they are hashed into the release digest, so the check cannot tell whether they changed.`);
+    const below = `/${config.app}/${config.stack}/`;
+    if (options.ssm !== undefined && !Object.keys(options.ssm).some((name) => name.startsWith(below))) notes.push(`The ledger file holds no parameter below ${below}: is it this stack's? The check treats the stack as never deployed.`);
     if (options.ssm === undefined) notes.push(`No ledger given (--ledger): the check assumes nothing was deployed yet. Pass the output of aws ssm get-parameters-by-path --path /${config.app}/${config.stack} --recursive to compare with what AWS holds.`);
 
     // Promotion: the promoted stack's outputs from a file, or simulated (same platform, a stand-in digest).
