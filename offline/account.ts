@@ -1,7 +1,7 @@
 import { createHash } from "crypto";
 
 /**
- * The simulated AWS account the tests evaluate the program against: realistic provider
+ * The simulated AWS account the tests and `npm run check` evaluate the program against: realistic provider
  * outputs for what the program declares, and answers to the data sources it reads.
  */
 
@@ -167,6 +167,6 @@ export function invokeResult(token: string, args: Inputs, options: AccountState)
             return { id: args.dbInstanceIdentifier, ...found };
         }
     }
-    throw new Error(`The test account does not answer ${token}`);
+    throw new Error(`The simulated account (offline/account.ts) does not answer ${token}: add its answer there`);
 }
 
