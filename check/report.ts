@@ -70,7 +70,7 @@ export function renderStack(s: StackReport, format: Format): string[] {
     if (s.processes !== undefined) {
         out.push("### Processes", "");
         out.push(...table(["process", "phase", "size", "tasks", "capacity", "secrets (valueFrom)", "environment"], s.processes.map((p) => [
-            p.process, p.phase, `${p.cpu / 1024} vCPU, ${p.memory} MiB`, String(p.count), p.capacity, names(p.secrets), names(p.environment),
+            p.process, p.phase, `${p.cpu / 1024} vCPU, ${p.memory} MiB`, p.scaling ? `${p.count} (scales ${p.scaling.min}–${p.scaling.max})` : String(p.count), p.capacity, names(p.secrets), names(p.environment),
         ])));
         const images = [...new Set(s.processes.map((p) => p.image))];
         out.push("", `Image: ${images.join(", ")}`, "");

@@ -48,6 +48,8 @@ export function processReports(run: Evaluation, config: StackConfig): ProcessRep
         const capacity = strategies.length > 0
             ? strategies.map((s) => `${s.capacityProvider}${s.base ? ` base ${s.base}` : ""}${s.weight !== undefined ? ` weight ${s.weight}` : ""}`).join(", ")
             : String(service?.inputs.launchType ?? td.inputs.requiresCompatibilities?.[0] ?? "FARGATE");
+        const serviceName = String(service?.outputs.name ?? "");
+        const target = run.ofType("aws:appautoscaling/target:Target").find((t) => serviceName !== "" && String(t.inputs.resourceId ?? "").endsWith(`/${serviceName}`));
         return {
             process,
             phase: (config.processes[process]?.phase ?? (service === undefined ? "release" : "run")) as ProcessReport["phase"],
@@ -58,6 +60,7 @@ export function processReports(run: Evaluation, config: StackConfig): ProcessRep
             capacity: `${capacity}, ${td.inputs.runtimePlatform?.cpuArchitecture ?? "X86_64"}`,
             secrets: (main?.secrets ?? []).map((s) => s.name),
             environment: (main?.environment ?? []).map((e) => e.name),
+            ...(target === undefined ? {} : { scaling: { min: Number(target.inputs.minCapacity), max: Number(target.inputs.maxCapacity) } }),
         };
     });
 }

@@ -91,6 +91,8 @@ export interface ProcessReport {
     /** Names of the secrets it reads (valueFrom), and of its plain environment. */
     secrets: string[];
     environment: string[];
+    /** Application Auto Scaling's bounds, when it scales the service (idle runs at min). */
+    scaling?: { min: number; max: number };
 }
 
 export interface RolePermissions {
