@@ -42,7 +42,14 @@ function transpile(source, filename) {
             // Not cached yet.
         }
     }
-    ts ??= require("typescript");
+    if (ts === undefined) {
+        try {
+            ts = require("typescript");
+        } catch {
+            console.error("run-ts: TypeScript is not installed (a devDependency): run npm ci");
+            process.exit(2);
+        }
+    }
     const output = ts.transpileModule(source, { compilerOptions: { ...compilerOptions, module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 }, fileName: filename }).outputText;
     if (cached) {
         try {
