@@ -31,7 +31,7 @@ function releaseLines(r: ReleaseReport): string[] {
     }[r.status];
     const image = r.image.builds
         ? `builds and pushes ${r.image.ref}; tasks run it by digest (known after the push)`
-        : `${r.image.ref}${r.image.simulated ? " (simulated: see the notes)" : ""} (${r.image.source === "promote" ? "promoted, no build" : r.image.source === "pinned" ? "the pinned release's" : "given, no build"})`;
+        : `${r.image.ref} (${r.image.source === "promote" ? "promoted, no build" : r.image.source === "pinned" ? "the pinned release's" : "given, no build"}${r.image.simulated ? "; simulated: see the notes" : ""})`;
     return table(["", ""], [
         ["release", status],
         ["previous", r.previous ?? "none"],
