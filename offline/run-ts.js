@@ -77,7 +77,10 @@ if (cacheDir && process.env.RUN_TS_CODE_CACHE !== "0") {
     fs.mkdirSync(codeDir, { recursive: true });
     const flavour = `${process.version}:${process.arch}`;
     const fresh = [];
-    Module.prototype._compile = function (content, filename) {
+    const originalCompile = Module.prototype._compile;
+    Module.prototype._compile = function (content, filename, format) {
+        // ES modules and Node's own TypeScript handling (Node 22 and later pass a format) stay Node's.
+        if (format !== undefined && format !== "commonjs") return originalCompile.call(this, content, filename, format);
         // By file, size and modification time: hashing every module's source costs more than it saves.
         let stat;
         try {
@@ -93,11 +96,17 @@ if (cacheDir && process.env.RUN_TS_CODE_CACHE !== "0") {
         } catch {
             // Not cached yet.
         }
-        const script = new vm.Script(Module.wrap(content), {
-            filename,
-            cachedData,
-            importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-        });
+        let script;
+        try {
+            script = new vm.Script(Module.wrap(content), {
+                filename,
+                cachedData,
+                importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+            });
+        } catch {
+            // Not CommonJS after all (Node may detect ES module syntax): let Node compile it.
+            return originalCompile.call(this, content, filename, format);
+        }
         if (cachedData === undefined || script.cachedDataRejected) fresh.push([file, script]);
         const compiled = script.runInThisContext({ displayErrors: true });
         const mod = this;
