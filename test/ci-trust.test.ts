@@ -284,7 +284,7 @@ describe("pull-request jobs", () => {
         const check = prJobs.find((j) => j.id === "check")!;
         expect(check.doc.permissions).toBeUndefined();
         expect(check.source).not.toMatch(/secrets\.|aws-actions|pulumi\/actions/);
-        expect(check.source).toContain("npm run --silent check -- --all --strict | tee -a \"$GITHUB_STEP_SUMMARY\"");
+        expect(check.source).toContain("npm run --silent check -- --all --markdown | tee -a \"$GITHUB_STEP_SUMMARY\"");
     });
 });
 

@@ -391,7 +391,7 @@ describe("preview.yml: an offline check of every stack and a sticky dev preview 
         const check = job(wf, "check");
         expect(check.permissions).toBeUndefined();
         const runs = steps(check, "check").map((s) => text(s.run));
-        expect(runs).toContain('npm run --silent check -- --all --strict | tee -a "$GITHUB_STEP_SUMMARY"');
+        expect(runs).toContain('npm run --silent check -- --all --markdown | tee -a "$GITHUB_STEP_SUMMARY"');
         expect(stepsUsing(check, "aws-actions/configure-aws-credentials")).toEqual([]);
     });
 
