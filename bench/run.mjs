@@ -40,7 +40,7 @@ if (rows.length > 0) {
 }
 
 // `npm run check` against the smallest Pulumi program on the same provider, each a whole process
-// started the same way (node offline/run-ts.js: the transpile and V8 code caches warm, Pulumi's
+// started the same way (node scripts/run-ts.js: the transpile and V8 code caches warm, Pulumi's
 // mocks, the simulated account): median wall time of RUNS interleaved runs after one warm-up.
 const runs = Number(process.env.RUNS ?? 7);
 const timed = {
@@ -52,7 +52,7 @@ const times = Object.fromEntries(Object.keys(timed).map((k) => [k, []]));
 for (let i = -1; i < runs; i++) {
     for (const [name, args] of Object.entries(timed)) {
         const started = performance.now();
-        const run = spawnSync(process.execPath, ["offline/run-ts.js", ...args], { stdio: "ignore" });
+        const run = spawnSync(process.execPath, ["scripts/run-ts.js", ...args], { stdio: "ignore" });
         const ms = performance.now() - started;
         if (run.status !== 0) {
             console.error(`bench: ${name} failed (exit ${run.status})`);

@@ -28,7 +28,6 @@ const free: Record<string, string> = {
     "aws:ec2/securityGroup:SecurityGroup": "no charge",
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "no charge",
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "no charge",
-    "aws:ecs/cluster:Cluster": "no charge for the cluster (its tasks are billed under their services)",
     "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": "no charge",
     "aws:ecs/taskDefinition:TaskDefinition": "no charge (its tasks are billed under their services)",
     "aws:iam/role:Role": "no charge",
@@ -84,7 +83,13 @@ const rules: Record<string, Rule> = {
             ...(ips > 0 ? [hourly(ips, c.hours, c.price("publicIpv4Hour"), `public IPv4 addresses: ${ips} of the internet-facing load balancer (one per subnet)`, "address-hour")] : []),
         ];
     }),
-    "aws:ecs/service:Service": (rs, c) => rs.flatMap((s) => fargate(s, c)),
+    "aws:ecs/service:Service": (rs, c) => rs.flatMap((s) => [...fargate(s, c), ...publicTaskAddresses(s, c)]),
+    "aws:ecs/cluster:Cluster": (rs) => rs.map((cluster) => {
+        const insights = ((cluster.inputs.settings ?? []) as { name: string; value: string }[]).some((s) => s.name === "containerInsights" && s.value !== "disabled");
+        return insights
+            ? { driver: `Container Insights on ${cluster.name}`, quantity: 0, unit: "metric-month", unitPrice: null, monthly: 0, note: "billed as custom metrics per cluster, service and task plus performance log events: usage-based, not estimated (a few dollars a month for a small stack)" }
+            : { driver: `ECS cluster ${cluster.name}`, quantity: 0, unit: "cluster", unitPrice: 0, monthly: 0, note: "no charge for the cluster (its tasks are billed under their services)" };
+    }),
     "aws:rds/instance:Instance": (rs, c) => rs.flatMap((db) => {
         const copies = db.inputs.multiAz === true ? 2 : 1;
         const az = copies === 2 ? "Multi-AZ" : "Single-AZ";
@@ -162,6 +167,14 @@ function fargate(service: Recorded, c: Ctx): Omit<CostLine, "type">[] {
         lines.push(hourly(count * gb, c.hours, c.price(memKey), `${kind} memory: ${process} ${gb} GB × ${count} task${count === 1 ? "" : "s"} (${arch})`, "GB-hour", note));
     }
     return lines;
+}
+
+/** Tasks with a public IP (no NAT gateway): each holds a public IPv4 address while it runs. */
+function publicTaskAddresses(service: Recorded, c: Ctx): Omit<CostLine, "type">[] {
+    if (service.inputs.networkConfiguration?.assignPublicIp !== true) return [];
+    const tasks = idleTasks(service, c.all);
+    const process = String(service.name).split("-").pop();
+    return tasks === 0 ? [] : [hourly(tasks, c.hours, c.price("publicIpv4Hour"), `public IPv4 addresses: ${tasks} of ${process}'s task${tasks === 1 ? "" : "s"} (public subnets, no NAT)`, "address-hour")];
 }
 
 /** How ECS places `tasks` over a capacity provider strategy: each provider's base first, the rest by weight. */

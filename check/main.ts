@@ -8,7 +8,7 @@ if (!process.env.CHECK_DEBUG) {
 
 import { main } from "./cli";
 
-// `npm run check` (node offline/run-ts.js check/main.ts): prints the report, exits 0, 1 or 2.
+// `npm run check` (node scripts/run-ts.js check/main.ts): prints the report, exits 0, 1 or 2.
 main(process.argv.slice(2)).then(
     ({ output, exitCode, toStderr }) => (toStderr ? process.stderr : process.stdout).write(output, () => process.exit(exitCode)),
     (e: Error) => {

@@ -16,7 +16,7 @@ const home = mkdtempSync(path.join(tmpdir(), "check-home-"));
 const bare = { PATH: process.env.PATH!, HOME: home };
 
 function check(args: string[], cwd = projectRoot) {
-    const r = spawnSync(process.execPath, [path.join(projectRoot, "offline/run-ts.js"), path.join(projectRoot, "check/main.ts"), ...args], { cwd, env: bare, encoding: "utf8", timeout: 120_000 });
+    const r = spawnSync(process.execPath, [path.join(projectRoot, "scripts/run-ts.js"), path.join(projectRoot, "check/main.ts"), ...args], { cwd, env: bare, encoding: "utf8", timeout: 120_000 });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -16,7 +16,7 @@ const priced = (e: Evaluation) => estimateCost(e.resources, String(readStackConf
 const nonZero = (e: Evaluation) => Object.fromEntries(priced(e).lines.filter((l) => l.monthly > 0).map((l) => [l.driver, l.monthly]));
 
 describe("the monthly estimate at idle", () => {
-    it("dev: $46.07", async () => {
+    it("dev: $53.37", async () => {
         const dev = await run("dev");
         expect(nonZero(dev)).toEqual({
             // No NAT gateway (natGateways: none): no Elastic IP either.
@@ -29,9 +29,12 @@ describe("the monthly estimate at idle", () => {
             "Fargate Spot memory: web 0.5 GB × 1 task (x86)": 0.49, // 0.5 × 730 × $0.0013335 = 0.4867
             "Fargate Spot vCPU: worker 0.25 vCPU × 1 task (x86)": 2.22,
             "Fargate Spot memory: worker 0.5 GB × 1 task (x86)": 0.49,
+            // Tasks in public subnets hold a public IPv4 address each.
+            "public IPv4 addresses: 1 of web's task (public subnets, no NAT)": 3.65, // 730 h × $0.005
+            "public IPv4 addresses: 1 of worker's task (public subnets, no NAT)": 3.65,
         });
-        // 18.40 + 7.30 + 12.41 + 2.54 + 2 × (2.22 + 0.49)
-        expect(priced(dev).monthlyTotal).toBe(46.07);
+        // 18.40 + 7.30 + 12.41 + 2.54 + 2 × (2.22 + 0.49) + 2 × 3.65
+        expect(priced(dev).monthlyTotal).toBe(53.37);
     });
 
     it("prod: $213.07", async () => {
@@ -74,8 +77,9 @@ describe("the monthly estimate at idle", () => {
         expect(elsewhere).toMatchObject({ known: false, monthlyTotal: null });
         expect(elsewhere.lines.every((l) => l.unitPrice === null && l.note === "no prices for ap-southeast-7 in check/prices.json")).toBe(true);
         // The same stack in us-east-1 is priced from that region's figures: ALB 730 × $0.0225 = 16.425 → 16.43,
-        // its addresses 7.30, db.t4g.micro 730 × $0.016 = 11.68, 20 GB × $0.115 = 2.30, Spot as in eu-west-1 2 × (2.22 + 0.49).
-        expect(estimateCost(dev.resources, "us-east-1").monthlyTotal).toBe(43.13);
+        // its addresses 7.30, db.t4g.micro 730 × $0.016 = 11.68, 20 GB × $0.115 = 2.30, Spot as in eu-west-1 2 × (2.22 + 0.49),
+        // the tasks' two addresses 7.30.
+        expect(estimateCost(dev.resources, "us-east-1").monthlyTotal).toBe(50.43);
     });
 
     it("splits tasks over a capacity provider strategy: each base first, the rest by weight", () => {

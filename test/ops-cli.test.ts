@@ -34,7 +34,7 @@ async function cli(args: string[], cwd = root, extra: Record<string, string> = {
     try {
         const { stdout, stderr } = npm
             ? await run("npm", ["run", "--silent", "ops", "--", ...args], { cwd, env: env(extra) })
-            : await run(process.execPath, [path.join(root, "ops", "bin.js"), ...args], { cwd, env: env(extra) });
+            : await run(process.execPath, [path.join(root, "scripts", "run-ts.js"), path.join(root, "ops", "main.ts"), ...args], { cwd, env: env(extra) });
         return { code: 0, stdout, stderr };
     } catch (e) {
         const error = e as { code: number; stdout: string; stderr: string };

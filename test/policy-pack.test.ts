@@ -29,7 +29,7 @@ const call = <T>(method: string, request: unknown) =>
     new Promise<T>((resolve, reject) => (client as unknown as Record<string, Function>)[method](request, (err: Error | null, res: T) => (err ? reject(err) : resolve(res))));
 
 beforeAll(async () => {
-    pack = spawn(process.execPath, [path.join(projectRoot, "offline/run-ts.js"), "index.ts"], { cwd: packDir, stdio: ["ignore", "pipe", "inherit"] });
+    pack = spawn(process.execPath, [path.join(projectRoot, "scripts/run-ts.js"), "index.ts"], { cwd: packDir, stdio: ["ignore", "pipe", "inherit"] });
     // Like every Pulumi plugin, the pack prints the port it serves on.
     const port = await new Promise<number>((resolve, reject) => {
         let out = "";

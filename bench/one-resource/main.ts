@@ -3,7 +3,7 @@ import { evaluate } from "../../offline/evaluate";
 
 /**
  * The baseline of the check's timing: the one-resource program of ./index.ts, evaluated the way
- * `npm run check` evaluates the real one (node offline/run-ts.js, offline/evaluate.ts under
+ * `npm run check` evaluates the real one (node scripts/run-ts.js, offline/evaluate.ts under
  * Pulumi's mocks, the simulated account), in a process of its own.
  */
 evaluate({ stack: "dev", programDir: path.join(__dirname) }).then((run) => {

@@ -2,7 +2,7 @@
 // Runs a TypeScript entry point of this project on plain Node (20 and later) with what
 // `npm ci` installs: each .ts file is transpiled to CommonJS by TypeScript's transpileModule (no
 // type check: `npm run typecheck` does that) and cached by content, so a warm start loads no
-// compiler at all. Usage: node offline/run-ts.js <file.ts> [args...]
+// compiler at all. Usage: node scripts/run-ts.js <file.ts> [args...]
 "use strict";
 const crypto = require("crypto");
 const fs = require("fs");
@@ -67,11 +67,15 @@ require.extensions[".ts"] = (module, filename) => {
     module._compile(transpile(fs.readFileSync(filename, "utf8"), filename), filename);
 };
 
-// V8's code cache for every CommonJS module (Node 22 has module.enableCompileCache; Node 20 does
-// not): compiled code is kept beside the transpile cache, keyed by file and content, and written
-// when the process exits. Startup is mostly compiling @pulumi/* and its dependencies.
-if (cacheDir && process.env.RUN_TS_CODE_CACHE !== "0") {
-    const Module = require("module");
+// V8's code cache for every CommonJS module: Node 22.1 and later have module.enableCompileCache;
+// on Node 20 compiled code is kept beside the transpile cache, keyed by file and content, and
+// written when the process exits. Startup is mostly compiling @pulumi/* and its dependencies.
+const NodeModule = require("module");
+if (cacheDir && process.env.RUN_TS_CODE_CACHE !== "0" && typeof NodeModule.enableCompileCache === "function") {
+    // Node 22.1 and later keep the same cache themselves.
+    NodeModule.enableCompileCache(path.join(cacheDir, "node"));
+} else if (cacheDir && process.env.RUN_TS_CODE_CACHE !== "0") {
+    const Module = NodeModule;
     const vm = require("vm");
     const codeDir = path.join(cacheDir, "v8");
     fs.mkdirSync(codeDir, { recursive: true });
@@ -133,7 +137,7 @@ if (cacheDir && process.env.RUN_TS_CODE_CACHE !== "0") {
 
 const [entry, ...args] = process.argv.slice(2);
 if (entry === undefined) {
-    console.error("usage: node offline/run-ts.js <file.ts> [args...]");
+    console.error("usage: node scripts/run-ts.js <file.ts> [args...]");
     process.exit(2);
 }
 process.argv = [process.argv[0], path.resolve(entry), ...args];
