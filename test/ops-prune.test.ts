@@ -83,7 +83,7 @@ describe("ops prune", () => {
             seedStack(fake, { releases: count, running, previous });
             const { code, err } = await ops(project({ dev: stackFile(pin) }), ["prune", "--keep", String(keep), "--stack", "dev", "--yes", "--no-count"]);
             expect(code, err).toBe(0);
-            const expected = Array.from({ length: count }, (_, i) => `v${i + 1}`).filter((id, i) => [running, previous, pin].includes(id) || i >= count - keep);
+            const expected = Array.from({ length: count }, (_, i) => `v${i + 1}`).filter((id, i) => [running, previous, pin].includes(id) || i >= count - Math.max(keep, 1));
             const context = JSON.stringify({ count, running, previous, pin, keep });
             expect(ids("/shop/dev/ledger/"), context).toEqual(expected);
             expect(ids("/shop/dev/releases/"), context).toEqual(expected);

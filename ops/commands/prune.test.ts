@@ -11,6 +11,11 @@ describe("prune's own guards", () => {
         expect(keepReason(row(4), 3, 6, 0, {}, new Date(2026, 0, 1))).toBe("not old enough");
     });
 
+    it("never prunes the newest release, even with --keep 0: the next release id follows it", () => {
+        const pinnedOlder = { running: "v2", previous: "v3", pinned: "v2" };
+        expect([1, 2, 3, 4, 5].map((n, i) => keepReason(row(n), i, 5, 0, pinnedOlder, undefined))).toEqual([undefined, "running", "previous", undefined, "newest"]);
+    });
+
     it("refuses any name outside the releases being pruned, or of a protected one", () => {
         const ids = new Set(["v4"]);
         expect(() => assertOnly(["/shop/dev/releases/v4/A", "/shop/dev/ledger/v4"], "/shop/dev", ids, {})).not.toThrow();

@@ -14,6 +14,9 @@ export function keepReason(row: LedgerRow, index: number, count: number, keep: n
     if (id === protect.previous) return "previous";
     if (id === protect.pinned) return "pinned";
     if (index >= count - keep) return `newest ${keep}`;
+    // The next release id follows the newest ledger entry: pruning it would let a later deploy
+    // take its id again, and vN would name two releases.
+    if (index === count - 1) return "newest";
     if (olderThan !== undefined && (row.written === undefined || row.written >= olderThan)) return "not old enough";
     return undefined;
 }
