@@ -11,12 +11,15 @@ export interface ContainerSecret {
 export const scratchVolume = { name: "tmp", containerPath: "/tmp" } as const;
 
 /**
- * Where the ECS Exec (SSM) agent keeps its state and logs: on a read-only root filesystem it
- * needs them writable, as task-scoped volumes of their own.
+ * Where the ECS Exec (SSM) agent writes: its state, its logs, and the directory ECS places the
+ * managed agent in. AWS documents ECS Exec as unsupported on a read-only root filesystem and
+ * names no paths; these three, as task-scoped writable volumes, are the workaround reported to
+ * work (aws/containers-roadmap#1359, amazon-ecs-exec-checker#71). Exec is on in dev only.
  */
 export const execAgentVolumes = [
     { name: "ssm-agent-state", containerPath: "/var/lib/amazon/ssm" },
     { name: "ssm-agent-logs", containerPath: "/var/log/amazon/ssm" },
+    { name: "ecs-managed-agents", containerPath: "/managed-agents" },
 ] as const;
 
 /** The task definition's volumes: the scratch /tmp, and the exec agent's paths when exec is on. */

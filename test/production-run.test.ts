@@ -44,14 +44,14 @@ describe("ECS Exec (on in dev)", () => {
             const volumes = (td.inputs.volumes as { name: string }[]).map((v) => v.name);
             for (const container of JSON.parse(td.inputs.containerDefinitions) as Container[]) {
                 expect(container.readonlyRootFilesystem, `${td.name} ${container.name}`).toBe(true);
-                for (const path of ["/var/lib/amazon/ssm", "/var/log/amazon/ssm"]) {
+                for (const path of ["/var/lib/amazon/ssm", "/var/log/amazon/ssm", "/managed-agents"]) {
                     const mount = container.mountPoints.find((m) => m.containerPath === path);
                     expect(mount, `${td.name} ${container.name} ${path}`).toMatchObject({ readOnly: false });
                     expect(volumes, `${td.name}: the volume ${path} mounts`).toContain(mount!.sourceVolume);
                 }
             }
         }
-        expect(execAgentVolumes.map((v) => v.containerPath)).toEqual(["/var/lib/amazon/ssm", "/var/log/amazon/ssm"]);
+        expect(execAgentVolumes.map((v) => v.containerPath)).toEqual(["/var/lib/amazon/ssm", "/var/log/amazon/ssm", "/managed-agents"]);
     });
 
     it("is off in prod: no exec permissions, no agent volumes, no session logging", async () => {

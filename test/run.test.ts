@@ -32,7 +32,7 @@ describe("the dev stack's run stage", () => {
                 requiresCompatibilities: ["FARGATE"],
                 runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
                 // Dev has ECS Exec on: the exec agent's writable paths are volumes too.
-                volumes: [{ name: "tmp" }, { name: "ssm-agent-state" }, { name: "ssm-agent-logs" }],
+                volumes: [{ name: "tmp" }, { name: "ssm-agent-state" }, { name: "ssm-agent-logs" }, { name: "ecs-managed-agents" }],
                 skipDestroy: true,
                 executionRoleArn: "arn:aws:iam::123456789012:role/shop-dev-exec",
                 taskRoleArn: "arn:aws:iam::123456789012:role/shop-dev-task",
@@ -70,6 +70,7 @@ describe("the dev stack's run stage", () => {
             { sourceVolume: "tmp", containerPath: "/tmp", readOnly: false },
             { sourceVolume: "ssm-agent-state", containerPath: "/var/lib/amazon/ssm", readOnly: false },
             { sourceVolume: "ssm-agent-logs", containerPath: "/var/log/amazon/ssm", readOnly: false },
+            { sourceVolume: "ecs-managed-agents", containerPath: "/managed-agents", readOnly: false },
         ]);
         expect(web.stopTimeout).toBe(30);
         expect(web.portMappings).toEqual([{ containerPort: 8080, protocol: "tcp" }]);

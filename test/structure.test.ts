@@ -43,7 +43,7 @@ const changedOnPurpose: { urn: RegExp; field: string; why: string; undo?: (value
     { urn: /^urn:pulumi:dev::.*ecs\/taskDefinition:TaskDefinition::/, field: "volumes", why: "dev has ECS Exec on: the exec agent's writable paths are task volumes (the root filesystem stays read-only)" },
     {
         urn: /^urn:pulumi:dev::.*ecs\/taskDefinition:TaskDefinition::/, field: "containerDefinitions", why: "dev has ECS Exec on: every container mounts those volumes (compared without them, so the rest must still match)",
-        undo: (value) => String(value).replace(/,\{\\?"containerPath\\?":\\?"\/var\/(lib|log)\/amazon\/ssm\\?",\\?"readOnly\\?":false,\\?"sourceVolume\\?":\\?"ssm-agent-(state|logs)\\?"\}/g, ""),
+        undo: (value) => String(value).replace(/,\{\\?"containerPath\\?":\\?"(\/var\/(lib|log)\/amazon\/ssm|\/managed-agents)\\?",\\?"readOnly\\?":false,\\?"sourceVolume\\?":\\?"(ssm-agent-(state|logs)|ecs-managed-agents)\\?"\}/g, ""),
     },
     { urn: /lb\/loadBalancer:LoadBalancer::/, field: "enableDeletionProtection", why: "loadBalancer.deletionProtection set explicitly: on in prod (with Pulumi protect), off in dev" },
     { urn: /^urn:pulumi:prod::.*lb\/loadBalancer:LoadBalancer::/, field: "accessLogs", why: "prod's load balancer logs to the stack's access-log bucket" },
