@@ -100,11 +100,12 @@ export = async () => {
             loadBalancer: { deletionProtection, accessLogs },
             exec: config.exec,
             containerInsights: config.alarms !== undefined,
+            permissionsBoundary: config.permissionsBoundary,
         },
         tags,
     });
     if (Object.values(processes).some((p) => p.scaling !== undefined)) new Autoscaling(`${prefix}-scaling`, { run, processes, tags });
-    if (Object.values(processes).some((p) => p.schedule !== undefined)) new Schedules(`${prefix}-jobs`, { run, processes, region: config.region, exec: config.exec, tags });
+    if (Object.values(processes).some((p) => p.schedule !== undefined)) new Schedules(`${prefix}-jobs`, { run, processes, region: config.region, exec: config.exec, permissionsBoundary: config.permissionsBoundary, tags });
     if (config.alarms !== undefined) {
         const owned = config.database.kind === "owned" ? config.database : undefined;
         new Alarms(`${prefix}-alarms`, { run, database, owned, email: config.alarms.email, region: config.region, tags });

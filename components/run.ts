@@ -29,6 +29,13 @@ export interface RunSettings {
     exec: boolean;
     /** Container Insights on the cluster (the running-below-desired alarms read its metrics). */
     containerInsights: boolean;
+    /** The permissions boundary of the stack's roles (twelve-factor:permissionsBoundary); none when unset. */
+    permissionsBoundary?: string;
+}
+
+/** A role's `permissionsBoundary` input, absent when there is none (a role declared without one stays as it was). */
+export function boundaryOf(permissionsBoundary: string | undefined): { permissionsBoundary?: string } {
+    return permissionsBoundary === undefined ? {} : { permissionsBoundary };
 }
 
 export interface RunArgs {
@@ -140,6 +147,7 @@ export class Run extends pulumi.ComponentResource {
             const execution = new aws.iam.Role(`${name}${childSuffixes.executionRole}`, {
                 assumeRolePolicy,
                 description: `ECS starts ${name} tasks with this role`,
+                ...boundaryOf(settings.permissionsBoundary),
                 tags: args.tags,
             }, { parent });
             const executionPolicy = new aws.iam.RolePolicy(`${name}${childSuffixes.executionRole}-policy`, {
@@ -151,6 +159,7 @@ export class Run extends pulumi.ComponentResource {
             const task = new aws.iam.Role(`${name}${childSuffixes.taskRole}`, {
                 assumeRolePolicy,
                 description: `${name} app code runs with this role`,
+                ...boundaryOf(settings.permissionsBoundary),
                 tags: args.tags,
             }, { parent });
             const taskPolicies = settings.exec ? [new aws.iam.RolePolicy(`${name}${childSuffixes.taskRole}-exec`, {

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { schedulerPolicy, schedulerTrustPolicy } from "../lib/iam-policies";
 import type { ProcessSpec } from "../lib/process";
-import type { Run } from "./run";
+import { boundaryOf, type Run } from "./run";
 
 export interface SchedulesArgs {
     /** The cluster, roles, task network and the running release's task definitions. */
@@ -12,6 +12,8 @@ export interface SchedulesArgs {
     region: string;
     /** ECS Exec into the scheduled tasks too. */
     exec: boolean;
+    /** The permissions boundary of the stack's roles (twelve-factor:permissionsBoundary); none when unset. */
+    permissionsBoundary?: string;
     tags: Record<string, string>;
 }
 
@@ -34,6 +36,7 @@ export class Schedules extends pulumi.ComponentResource {
         const role = new aws.iam.Role(`${name}-role`, {
             assumeRolePolicy: accountId.apply((id) => JSON.stringify(schedulerTrustPolicy(id))),
             description: `EventBridge Scheduler starts ${name} tasks with this role`,
+            ...boundaryOf(args.permissionsBoundary),
             tags: args.tags,
         }, { parent });
         const families = pulumi.all(scheduled.map(([p]) => run.taskDefinitions[p].family));

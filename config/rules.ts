@@ -4,6 +4,7 @@ import { stableStringify } from "../lib/hashing";
 import { maxPrefixLength, stackPrefix } from "../lib/naming";
 import type { RuleInput } from "./rule-input";
 import { database } from "./rules-database";
+import { permissionsBoundary } from "./rules-iam";
 import { certificate, network, tags } from "./rules-network";
 import { production } from "./rules-production";
 import { ecsReservedEnvNames, knownRegions, longestReleaseId, maxParameterNameWithArn, maxTaskDefinitionBytes, parameterArnPrefixLength, partitionOf } from "./aws";
@@ -33,6 +34,7 @@ export function crossFieldProblems(r: Reporter, input: RuleInput): void {
     database(r, input);
     network(r, input);
     certificate(r, input);
+    permissionsBoundary(r, input);
     production(r, input);
     tags(r, input);
     if (input.c.logRetentionDays !== undefined && !(logRetentionDays as readonly number[]).includes(input.c.logRetentionDays)) {

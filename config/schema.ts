@@ -40,6 +40,8 @@ const privateSlash16 = /^10\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.0\.0\/
 /** ACM certificate ARN; the certificate id is a UUID. */
 export const acmCertificateArn = /^arn:(aws[a-z-]*):acm:([a-z0-9-]+):(\d{12}):certificate\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const regionFormat = /^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$/;
+/** A customer managed IAM policy ARN (an optional path, then a name of 1–128 of IAM's name characters). */
+export const iamPolicyArn = /^arn:(aws[a-z-]*):iam::(\d{12}):policy\/(?:[\x21-\x7e]*\/)?[\w+=,.@-]{1,128}$/;
 
 /** An SSM standard-tier parameter value is at most 4 KB. */
 export const maxValueBytes = 4096;
@@ -235,6 +237,12 @@ export const stackConfigSchema = z
         loadBalancer: loadBalancerSchema.default({ deletionProtection: false }),
         alarms: alarmsSchema.optional(),
         exec: z.boolean().default(false),
+        /**
+         * The permissions boundary of every IAM role the stack creates (a customer managed policy:
+         * iam/role-boundary.json as `<app>-<stack>-role-boundary`). The CI deploy roles create roles
+         * only with it. Unset: no boundary.
+         */
+        permissionsBoundary: z.string().regex(iamPolicyArn, "expected a customer managed IAM policy ARN: arn:aws:iam::<account>:policy/<name>, such as arn:aws:iam::123456789012:policy/shop-dev-role-boundary").optional(),
         tags: tagsSchema.default({}),
     });
 

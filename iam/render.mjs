@@ -5,13 +5,17 @@
 //
 //   node iam/render.mjs --account 123456789012 --region eu-west-1 --app shop --repo owner/name \
 //        --key-admin-arn arn:aws:iam::123456789012:role/platform-admin \
+//        --break-glass-admin-arn arn:aws:iam::123456789012:role/break-glass \
 //        [--state-bucket my-pulumi-state] [--hosted-zone-id Z0123…] [--out iam/out]
 //
 // Writes, per role of iam/roles.json: <role>.trust.json and <role>.policy-<n>.json; per stack:
-// key-policy-<stack>.json; and state-bucket-policy.json (with --state-bucket). Without --out it
-// prints a summary only. Statements that name an optional placeholder left unset are dropped:
-// <source-stack> (a role without a source stack), <state-bucket> (Pulumi Cloud backend) and
-// <hosted-zone-id> (no custom domain). Any other placeholder left unset is an error.
+// role-boundary-<stack>.json (the permissions boundary of the roles the stack creates) and, with
+// the key administrators, key-policy-<stack>.json; and state-bucket-policy.json (with
+// --state-bucket). Without --out it prints a summary only. Statements that name an optional
+// placeholder left unset are dropped: <source-stack> (a role without a source stack),
+// <state-bucket> (Pulumi Cloud backend) and <hosted-zone-id> (no custom domain). Any other
+// placeholder left unset is an error. A template's "$comment" fields are for its readers: IAM
+// accepts no such element, so they are dropped.
 //
 // Plain Node (no dependencies) so it runs right after a checkout; the tests import it.
 
@@ -47,7 +51,7 @@ export function projectName() {
 
 /** @param {unknown} value @returns {string[]} */
 export function placeholdersIn(value) {
-    return [...JSON.stringify(value).matchAll(/<([a-z][a-z-]*)>/g)].map((m) => m[1]);
+    return [...JSON.stringify(value, (k, v) => (k === "$comment" ? undefined : v)).matchAll(/<([a-z][a-z-]*)>/g)].map((m) => m[1]);
 }
 
 /**
@@ -61,7 +65,7 @@ function substitute(value, values) {
     }
     if (Array.isArray(value)) return value.map((v) => substitute(v, values));
     if (value !== null && typeof value === "object") {
-        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, values)]));
+        return Object.fromEntries(Object.entries(value).filter(([k]) => k !== "$comment").map(([k, v]) => [k, substitute(v, values)]));
     }
     return value;
 }
@@ -107,7 +111,7 @@ export function split(policy, limit = managedPolicyLimit) {
 
 /**
  * Every document for one account and repository.
- * @param {{ account: string, region: string, app: string, owner: string, repo: string, keyAdminArn?: string, stateBucket?: string, hostedZoneId?: string, project?: string }} options
+ * @param {{ account: string, region: string, app: string, owner: string, repo: string, keyAdminArn?: string, breakGlassAdminArn?: string, stateBucket?: string, hostedZoneId?: string, project?: string }} options
  * @returns {Record<string, unknown>}
  */
 export function renderAll(options) {
@@ -120,6 +124,7 @@ export function renderAll(options) {
         repo: options.repo,
         project: options.project ?? projectName(),
         "key-admin-arn": options.keyAdminArn,
+        "break-glass-admin-arn": options.breakGlassAdminArn,
         "state-bucket": options.stateBucket,
         "hosted-zone-id": options.hostedZoneId,
     };
@@ -132,7 +137,12 @@ export function renderAll(options) {
             out[`${id}.policy-${i + 1}.json`] = part;
         });
     }
+    for (const [stack, boundary] of Object.entries(m.boundaries)) {
+        out[`role-boundary-${stack}.json`] = fill(template(boundary.policy), { ...common, stack, "source-stack": boundary.sourceStack });
+    }
     if (options.keyAdminArn !== undefined) {
+        // Two administrators of each key (the second one for break-glass): a key policy without an
+        // account-root statement cannot be recovered through IAM once its only administrator is gone.
         for (const [stack, key] of Object.entries(m.keys)) out[`key-policy-${stack}.json`] = fill(template(key.policy), { ...common, stack });
         if (options.stateBucket !== undefined) out["state-bucket-policy.json"] = fill(template(m.stateBucketPolicy), common);
     }
@@ -156,7 +166,7 @@ function main() {
     if (!owner || !repo) throw new Error("--repo must be owner/name");
     const files = renderAll({
         account: opts.account, region: opts.region, app: opts.app, owner, repo,
-        keyAdminArn: opts["key-admin-arn"], stateBucket: opts["state-bucket"], hostedZoneId: opts["hosted-zone-id"],
+        keyAdminArn: opts["key-admin-arn"], breakGlassAdminArn: opts["break-glass-admin-arn"], stateBucket: opts["state-bucket"], hostedZoneId: opts["hosted-zone-id"],
     });
     for (const [name, doc] of Object.entries(files)) {
         console.log(`${name.padEnd(32)} ${String(size(doc)).padStart(5)} characters`);

@@ -12,6 +12,7 @@ export interface Statement {
     Action: string | string[];
     Resource: string | string[];
     Condition?: Record<string, Record<string, string | string[]>>;
+    $comment?: string;
 }
 
 export interface Policy {
@@ -25,12 +26,22 @@ export interface Role {
     policy: string;
     stack: string;
     sourceStack?: string;
+    /** IAM's MaxSessionDuration of the role, in seconds (the CLI's --max-session-duration). */
+    maxSessionDuration?: number;
     github: { variable: string; scope: string };
+}
+
+/** The permissions boundary every role of a stack carries (`<app>-<stack>-role-boundary`). */
+export interface Boundary {
+    name: string;
+    policy: string;
+    sourceStack?: string;
 }
 
 export interface RoleModel {
     roles: Record<string, Role>;
     keys: Record<string, { alias: string; policy: string }>;
+    boundaries: Record<string, Boundary>;
     stateBucketPolicy: string;
     environments: Record<string, { branches: string[]; requiredReviewers: boolean }>;
     pulumiCloudTokens: Record<string, Record<string, string[]>>;
@@ -61,6 +72,7 @@ export const sample = {
     repo: "shop-infra",
     project: "twelve-factor",
     keyAdminArn: "arn:aws:iam::123456789012:role/platform-admin",
+    breakGlassAdminArn: "arn:aws:iam::123456789012:role/break-glass",
     stateBucket: "acme-pulumi-state",
     hostedZoneId: "Z0123456789EXAMPLEZONE",
 };

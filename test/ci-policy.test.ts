@@ -189,6 +189,22 @@ describe.each(["deploy-dev", "deploy-prod"])("%s: the deploy role's policy", (id
         expect(pass[0]?.Condition).toEqual({ StringEquals: { "iam:PassedToService": ["ecs-tasks.amazonaws.com", "scheduler.amazonaws.com"] } });
     });
 
+    it("manages the alarms Application Auto Scaling's target tracking makes for the stack's services, and no other stack's", () => {
+        const stack = id.replace("deploy-", "");
+        const other = stack === "dev" ? "prod" : "dev";
+        // Target tracking names its alarms `TargetTracking-service/<cluster>/<service>-Alarm…`; the cluster is auto-named `<app>-<stack>-cluster-<suffix>`.
+        const alarm = (s: string) => `arn:aws:cloudwatch:eu-west-1:123456789012:alarm:TargetTracking-service/shop-${s}-cluster-1a2b3c4/shop-${s}-web-9f8e7d6-AlarmHigh-0a1b2c3d-4e5f-6789-abcd-ef0123456789`;
+        for (const action of ["cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms"]) {
+            expect(grants(filled[id]!, action, alarm(stack)), action).not.toEqual([]);
+            expect(grants(filled[id]!, action, alarm(other)), `${action} on ${other}'s`).toEqual([]);
+        }
+        expect(catalogue.resources["aws:appautoscaling/policy:Policy"]?.up).toEqual(expect.arrayContaining(["cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms"]));
+        expect(catalogue.resources["aws:appautoscaling/policy:Policy"]?.destroy).toContain("cloudwatch:DeleteAlarms");
+        // The program's cluster is the name that scope expects.
+        expect(readFileSync(path.join(root, "components", "run.ts"), "utf8")).toContain("new aws.ecs.Cluster(`${name}${childSuffixes.cluster}`");
+        expect(readFileSync(path.join(root, "lib", "naming.ts"), "utf8")).toMatch(/cluster: "-cluster"/);
+    });
+
     it("deletes only the stack's own records among the release parameters", () => {
         const stack = id.replace("deploy-", "");
         expect(grants(filled[id]!, "ssm:DeleteParameter").flatMap(resourcesOf)).toEqual([
@@ -227,6 +243,13 @@ describe("the filled documents fit IAM's limits", () => {
         for (const part of parts) expect(render.size(part)).toBeLessThanOrEqual(render.managedPolicyLimit);
         expect(parts.length).toBeLessThanOrEqual(10);
         expect(parts.flatMap((p) => p.Statement)).toEqual(filled[id]!.Statement);
+    });
+
+    it("hands IAM no $comment: the templates' comments are dropped when filled", async () => {
+        const render = await loadRender();
+        const files = render.renderAll({ ...sample });
+        expect(JSON.stringify(render.template("deploy-policy.json"))).toContain('"$comment"');
+        for (const [name, doc] of Object.entries(files)) expect(JSON.stringify(doc), name).not.toContain("$comment");
     });
 
     it("renders every file from iam/render.mjs with only the required values, dropping optional statements", async () => {

