@@ -58,10 +58,11 @@ function expectNoCanary(run: Evaluation, logs: string, values: string[]): void {
 }
 
 describe("secrets on a successful deploy", () => {
-    it.each(Object.entries(canaries))("a %s secret is only ever a secret input: releases, rollback and promotion", async (_, canary) => {
+    const secretKeys = Object.keys(canaries).map((shape) => `${shape.toUpperCase()}_SECRET`);
+    const secrets = Object.fromEntries(Object.values(canaries).map((canary, i) => [secretKeys[i], canary]));
+
+    it("secrets of every shape are only ever secret inputs: releases, rollback and promotion", async () => {
         const account = new SimulatedAccount();
-        const secretKeys = ["SESSION_SECRET", "API_TOKEN"];
-        const secrets = { SESSION_SECRET: canary, API_TOKEN: `${canary}-2` };
         const runs: { run: Evaluation; logs: string }[] = [];
         for (const config of [{ secretKeys }, { secretKeys, env: { LOG_LEVEL: "info", WORKER_POLL_MS: "2000" } }, { secretKeys, release: { pin: "v1" } }]) {
             const { result: run, text } = await printed(() => evaluateStack({ stack: "dev", account, config, secrets }));
@@ -73,24 +74,25 @@ describe("secrets on a successful deploy", () => {
 
         for (const { run, logs } of runs) {
             const password = run.ofType("aws:rds/instance:Instance")[0].inputs.password as string;
-            expectNoCanary(run, logs, [canary, `${canary}-2`, password]);
+            expectNoCanary(run, logs, [...Object.values(canaries), password]);
             for (const p of run.ofType("aws:ssm/parameter:Parameter").filter((p) => p.inputs.type === "SecureString")) expect(p.secretInputs, p.name).toEqual(["value"]);
         }
         // Secret parameters are SecureString, never String, and their values reach AWS as sent.
-        const stored = runs[0].run.ofType("aws:ssm/parameter:Parameter").filter((p) => /SESSION_SECRET|API_TOKEN/.test(p.inputs.name));
-        expect(stored.map((p) => [p.inputs.type, p.inputs.value])).toEqual([["SecureString", `${canary}-2`], ["SecureString", canary]]);
+        const stored = runs[0].run.ofType("aws:ssm/parameter:Parameter").filter((p) => p.inputs.name.endsWith("_SECRET"));
+        expect(Object.fromEntries(stored.map((p) => [p.inputs.name.split("/").pop(), [p.inputs.type, p.inputs.value]]))).toEqual(
+            Object.fromEntries(secretKeys.map((key) => [key, ["SecureString", secrets[key]]])));
     });
 
-    it.each(Object.entries(canaries))("a %s database password (existing) or URL (external) stays secret", async (_, canary) => {
-        const existing = { ...devDatabase, kind: "existing", existing: { identifier: "legacy-shop", username: "shop_app", dbName: "shop", password: canary } };
-        const external = { ...devDatabase, kind: "external", external: { url: `postgresql://app:${encodeURIComponent(canary)}@pg.example.net:5432/shop` } };
+    // Each shape once, the two kinds alternating: existing gets text and JSON, external numeric and lines.
+    it.each(Object.entries(canaries).map(([shape, canary], i) => [shape, canary, i % 2 === 0 ? "existing" : "external"] as const))("a %s database secret (%s kind) stays secret", async (_, canary, kind) => {
+        const database = kind === "existing"
+            ? { ...devDatabase, kind, existing: { identifier: "legacy-shop", username: "shop_app", dbName: "shop", password: canary } }
+            : { ...devDatabase, kind, external: { url: `postgresql://app:${encodeURIComponent(canary)}@pg.example.net:5432/shop` } };
         const rdsInstances = { "legacy-shop": { engine: "postgres", engineVersion: "15.8", address: "legacy-shop.c0ffee.eu-west-1.rds.amazonaws.com", port: 5432 } };
-        for (const database of [existing, external]) {
-            const { result: run, text } = await printed(() => evaluateStack({ stack: "dev", config: { database }, rdsInstances }));
-            expectNoCanary(run, text, [canary]);
-            const url = run.ofType("aws:ssm/parameter:Parameter").find((p) => p.inputs.name.endsWith("/DATABASE_URL"))!;
-            expect(url.inputs.type).toBe("SecureString");
-            expect(String(url.inputs.value)).toContain(encodeURIComponent(canary));
-        }
+        const { result: run, text } = await printed(() => evaluateStack({ stack: "dev", config: { database }, rdsInstances }));
+        expectNoCanary(run, text, [canary]);
+        const url = run.ofType("aws:ssm/parameter:Parameter").find((p) => p.inputs.name.endsWith("/DATABASE_URL"))!;
+        expect(url.inputs.type).toBe("SecureString");
+        expect(String(url.inputs.value)).toContain(encodeURIComponent(canary));
     });
 });
