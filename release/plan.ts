@@ -1,7 +1,7 @@
 import { ConfigError } from "../lib/config-error";
 import { hashValue, sha256, stableStringify } from "../lib/hashing";
 import type { ProcessDefinition } from "../lib/process";
-import { maxLedgerEntryBytes, releaseNumber, serialiseEntry, type LedgerEntry, type RunningPointer } from "./ledger";
+import { maxLedgerEntryBytes, serialiseEntry, type LedgerEntry, type RunningPointer } from "./ledger";
 
 /**
  * The release plan: pure, computed once before anything is declared, from the history read
@@ -154,12 +154,6 @@ function checkEntrySize(entry: Omit<LedgerEntry, "image">): void {
 /** The release content digest: same build, values and process definitions ⇒ same digest. */
 export function releaseDigest(build: string, keys: Record<string, string>, processes: Record<string, ProcessDefinition>): string {
     return sha256(stableStringify({ image: build, keys, processes }));
-}
-
-/** The number after the newest ledger entry's. */
-export function nextReleaseNumber(ledger: LedgerEntry[]): number {
-    const latest = ledger[ledger.length - 1];
-    return latest === undefined ? 1 : releaseNumber(latest.id) + 1;
 }
 
 /** The ledger entry `release.pin` names; an id the ledger lacks is an error that lists the known ids. */
