@@ -1,3 +1,4 @@
+import * as aws from "@pulumi/aws";
 import { AccessLogs } from "./components/access-logs";
 import { Alarms } from "./components/alarms";
 import { Autoscaling } from "./components/autoscaling";
@@ -73,9 +74,12 @@ export = async () => {
     const network = new Network(`${prefix}-net`, { settings: config.network, region: config.region, availabilityZones: zones, tags });
     const database = new Database(databaseName, { settings: config.database, dbName, network, existingInstance, parameterPath, tags });
     const build = (source || config.build.kind === "source") ? new Build(`${prefix}-build`, { source, ownsRepository: config.build.kind === "source", reuse, tags }) : undefined;
+    // Read once: every component that writes an ARN or a trust or key policy takes it from here.
+    const account = { id: aws.getCallerIdentityOutput().accountId, partition: aws.getPartitionOutput().partition };
     const release = new Release(`${prefix}-release`, {
         parameterPath,
         region: config.region,
+        account,
         plan,
         values: releaseValues(config, database),
         image: build?.imageRef,
@@ -83,9 +87,10 @@ export = async () => {
     });
     const domain = config.domain && new Domain(`${prefix}-domain`, { settings: config.domain, tags });
     const { deletionProtection, accessLogs: logSettings } = config.loadBalancer;
-    const accessLogs = logSettings && new AccessLogs(`${prefix}-access-logs`, { retentionDays: logSettings.retentionDays, region: config.region, protect: deletionProtection, tags });
+    const accessLogs = logSettings && new AccessLogs(`${prefix}-access-logs`, { account, retentionDays: logSettings.retentionDays, region: config.region, protect: deletionProtection, tags });
     const run = new Run(prefix, {
         region: config.region,
+        account,
         parameterPath,
         network,
         database,

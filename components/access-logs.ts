@@ -1,8 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import type { AwsAccount } from "../lib/account";
 import { accessLogsBucketPolicy, accessLogsPrefix } from "../lib/load-balancer";
 
 export interface AccessLogsArgs {
+    /** The account (whose log objects the bucket takes) and its partition. */
+    account: AwsAccount;
     /** Days S3 keeps each log object. */
     retentionDays: number;
     /** The load balancer's region: ELB delivers only to a bucket in its own region, as that region's principal. */
@@ -31,8 +34,7 @@ export class AccessLogs extends pulumi.ComponentResource {
         super("twelve-factor:access-logs:AccessLogs", name, {}, opts);
         const parent = this;
         const { tags } = args;
-        const accountId = aws.getCallerIdentityOutput({}, { parent }).accountId;
-        const partition = aws.getPartitionOutput({}, { parent }).partition;
+        const { id: accountId, partition } = args.account;
 
         const bucket = new aws.s3.Bucket(`${name}-bucket`, { forceDestroy: !args.protect, tags }, { parent, protect: args.protect });
         const publicAccess = new aws.s3.BucketPublicAccessBlock(`${name}-public-access`, {

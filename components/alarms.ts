@@ -30,8 +30,7 @@ export class Alarms extends pulumi.ComponentResource {
         super("twelve-factor:alarms:Alarms", name, {}, opts);
         const parent = this;
         const { run, tags } = args;
-        const accountId = aws.getCallerIdentityOutput({}, { parent }).accountId;
-        const partition = aws.getPartitionOutput({}, { parent }).partition;
+        const { id: accountId, partition } = run.account;
 
         const key = new aws.kms.Key(`${name}-key`, {
             description: `${name}: encrypts the alarm topic (CloudWatch may use it)`,

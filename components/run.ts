@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import type { AwsAccount } from "../lib/account";
 import { taskContainers, taskVolumes } from "../lib/container-definitions";
 import { stableStringify } from "../lib/hashing";
 import { ecsTasksTrustPolicy, execTaskRolePolicy, executionRolePolicy } from "../lib/iam-policies";
@@ -41,6 +42,8 @@ export function boundaryOf(permissionsBoundary: string | undefined): { permissio
 export interface RunArgs {
     /** The stack's region, for the containers' log configuration. */
     region: string;
+    /** The account (its roles trust ECS for it) and partition, shared with what builds on Run. */
+    account: AwsAccount;
     /** SSM path of this stack, `/<app>/<stack>`: the running pointer is written below it. */
     parameterPath: string;
     network: Network;
@@ -75,6 +78,8 @@ export class Run extends pulumi.ComponentResource {
     /** Subnets, security groups and public IP of every task (services and one-off tasks). */
     public readonly taskNetwork: pulumi.Output<TaskNetwork>;
     public readonly cluster: aws.ecs.Cluster;
+    /** The account and partition the stack deploys into (schedules and alarms write ARNs with them). */
+    public readonly account: AwsAccount;
     /** The cluster's Fargate and Fargate Spot capacity providers: whatever runs tasks waits for them. */
     public readonly capacityProviders: aws.ecs.ClusterCapacityProviders;
     /** The running release's task definition of each process. */
@@ -114,6 +119,7 @@ export class Run extends pulumi.ComponentResource {
         this.logGroupName = logGroup.name;
         this.taskNetwork = taskNetwork;
         this.cluster = cluster;
+        this.account = args.account;
         this.taskDefinitions = taskDefinitions;
         this.capacityProviders = capacityProviders;
         this.services = Object.fromEntries(services.map((s, i) => [Object.keys(args.processes).filter((p) => hasService(args.processes[p])).sort()[i], s]));
@@ -140,8 +146,7 @@ export class Run extends pulumi.ComponentResource {
         }
 
         function createRoles() {
-            const accountId = aws.getCallerIdentityOutput({}, { parent }).accountId;
-            const assumeRolePolicy = accountId.apply((id) => JSON.stringify(ecsTasksTrustPolicy(id)));
+            const assumeRolePolicy = args.account.id.apply((id) => JSON.stringify(ecsTasksTrustPolicy(id)));
             // This stack's repository and the running image's (a promoted or earlier image lives elsewhere).
             const repositoryArns = [...(args.build?.repositoryArn ? [args.build.repositoryArn] : []), release.image.apply(repositoryArnOf)];
             const execution = new aws.iam.Role(`${name}${childSuffixes.executionRole}`, {

@@ -30,8 +30,7 @@ export class Schedules extends pulumi.ComponentResource {
         const parent = this;
         const { run } = args;
         const scheduled = Object.entries(args.processes).filter(([, p]) => p.schedule !== undefined).sort(([a], [b]) => (a < b ? -1 : 1));
-        const accountId = aws.getCallerIdentityOutput({}, { parent }).accountId;
-        const partition = aws.getPartitionOutput({}, { parent }).partition;
+        const { id: accountId, partition } = run.account;
 
         const role = new aws.iam.Role(`${name}-role`, {
             assumeRolePolicy: accountId.apply((id) => JSON.stringify(schedulerTrustPolicy(id))),

@@ -12,17 +12,22 @@ export interface PolicyDocument {
     Statement: PolicyStatement[];
 }
 
-/** Only ECS tasks of this account may assume the task roles. */
-export function ecsTasksTrustPolicy(accountId: string) {
+/** Only the given AWS service, acting for this account, may assume the role. */
+function serviceTrustPolicy(service: string, accountId: string) {
     return {
         Version: "2012-10-17",
         Statement: [{
             Effect: "Allow",
-            Principal: { Service: "ecs-tasks.amazonaws.com" },
+            Principal: { Service: service },
             Action: "sts:AssumeRole",
             Condition: { StringEquals: { "aws:SourceAccount": accountId } },
         }],
     };
+}
+
+/** Only ECS tasks of this account may assume the task roles. */
+export function ecsTasksTrustPolicy(accountId: string) {
+    return serviceTrustPolicy("ecs-tasks.amazonaws.com", accountId);
 }
 
 export interface ExecutionRoleScope {
@@ -71,15 +76,7 @@ export function execTaskRolePolicy(logGroupArn: string): PolicyDocument {
 
 /** Only EventBridge Scheduler, acting for this account, may assume the schedules' role. */
 export function schedulerTrustPolicy(accountId: string) {
-    return {
-        Version: "2012-10-17",
-        Statement: [{
-            Effect: "Allow",
-            Principal: { Service: "scheduler.amazonaws.com" },
-            Action: "sts:AssumeRole",
-            Condition: { StringEquals: { "aws:SourceAccount": accountId } },
-        }],
-    };
+    return serviceTrustPolicy("scheduler.amazonaws.com", accountId);
 }
 
 export interface SchedulerScope {

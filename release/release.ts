@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import type { AwsAccount } from "../lib/account";
 import type { ContainerSecret } from "../lib/container-definitions";
 import type { ProcessDefinition } from "../lib/process";
 import { ledgerEntryName, parameterName, serialiseEntry, type LedgerEntry } from "./ledger";
@@ -17,6 +18,8 @@ export interface ReleaseArgs {
     parameterPath: string;
     /** The stack's region, where its parameters live. */
     region: string;
+    /** The account and partition of the parameters' ARNs. */
+    account: AwsAccount;
     /** The plan computed before declaring anything. */
     plan: ReleasePlan;
     /** The newest release's values; not needed while pinned. */
@@ -69,9 +72,7 @@ export class Release extends pulumi.ComponentResource {
         this.processes = plan.processes;
         this.migrationHead = plan.migrationHead;
 
-        const caller = aws.getCallerIdentityOutput({}, { parent });
-        const partition = aws.getPartitionOutput({}, { parent });
-        const arnPrefix = pulumi.interpolate`arn:${partition.partition}:ssm:${args.region}:${caller.accountId}:parameter`;
+        const arnPrefix = pulumi.interpolate`arn:${args.account.partition}:ssm:${args.region}:${args.account.id}:parameter`;
         this.parametersArn = pulumi.interpolate`${arnPrefix}${args.parameterPath}/releases/*`;
 
         const running = plan.pinned ? referencePinned(plan.pinned) : declareNewest(plan.head!);
