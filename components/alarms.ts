@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { alarmsKeyPolicy, alarmsTopicPolicy, connectionsShare, freeStorageShare, postgresMaxConnections } from "../lib/alarms";
 import type { Database } from "./database";
 import type { Run } from "./run";
+import { entriesByKey } from "../lib/hashing";
 
 export interface AlarmsArgs {
     /** The load balancer, target group, cluster and services watched. */
@@ -67,7 +68,7 @@ export class Alarms extends pulumi.ComponentResource {
             namespace: "AWS/ApplicationELB", metricName: "UnHealthyHostCount", dimensions: targets,
             statistic: "Maximum", period: 60, evaluationPeriods: 5, datapointsToAlarm: 3, threshold: 1, comparisonOperator: "GreaterThanOrEqualToThreshold",
         });
-        for (const [processName, service] of Object.entries(run.services).sort(([a], [b]) => (a < b ? -1 : 1))) {
+        for (const [processName, service] of entriesByKey(run.services)) {
             // Container Insights reports both counts per service each minute; a deployment or a
             // scale-out closes the gap within minutes, a crash loop or lack of capacity does not.
             const dimensions = { ClusterName: run.cluster.name, ServiceName: service.name };

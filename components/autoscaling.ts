@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ProcessSpec } from "../lib/process";
 import { defaultCpuPercent, ecsScalingResourceId, requestCountResourceLabel, scaleInCooldownSeconds, scaleOutCooldownSeconds } from "../lib/scaling";
 import type { Run } from "./run";
+import { entriesByKey } from "../lib/hashing";
 
 export interface AutoscalingArgs {
     /** The services to scale, and the load balancer whose request counts web tracks. */
@@ -22,7 +23,7 @@ export class Autoscaling extends pulumi.ComponentResource {
         super("twelve-factor:autoscaling:Autoscaling", name, {}, opts);
         const parent = this;
         const { run } = args;
-        for (const [processName, spec] of Object.entries(args.processes).sort(([a], [b]) => (a < b ? -1 : 1))) {
+        for (const [processName, spec] of entriesByKey(args.processes)) {
             const service = run.services[processName];
             if (spec.scaling === undefined || service === undefined) continue;
             scale(processName, service, spec.scaling);

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { AwsAccount } from "../lib/account";
 import { taskContainers, taskVolumes } from "../lib/container-definitions";
-import { stableStringify } from "../lib/hashing";
+import { stableStringify, entriesByKey } from "../lib/hashing";
 import { ecsTasksTrustPolicy, execTaskRolePolicy, executionRolePolicy } from "../lib/iam-policies";
 import { cpuArchitecture, repositoryArnOf, type Platform } from "../lib/image";
 import { childSuffixes } from "../lib/naming";
@@ -122,7 +122,7 @@ export class Run extends pulumi.ComponentResource {
         this.account = args.account;
         this.taskDefinitions = taskDefinitions;
         this.capacityProviders = capacityProviders;
-        this.services = Object.fromEntries(services.map((s, i) => [Object.keys(args.processes).filter((p) => hasService(args.processes[p])).sort()[i], s]));
+        this.services = services;
         this.loadBalancer = web.loadBalancer;
         this.targetGroup = web.targetGroup;
         this.executionRoleArn = roles.execution.arn;
@@ -176,7 +176,7 @@ export class Run extends pulumi.ComponentResource {
 
         function createTaskDefinitions(): Record<string, aws.ecs.TaskDefinition> {
             const releasePhase = Object.entries(args.processes).find(([, p]) => p.phase === "release");
-            const entries = Object.entries(args.processes).sort(([a], [b]) => (a < b ? -1 : 1)).map(([processName, spec]) => {
+            const entries = entriesByKey(args.processes).map(([processName, spec]) => {
                 const containerDefinitions = pulumi.all([release.image, release.secrets, logGroup.name]).apply(([image, secrets, logGroupName]) =>
                     stableStringify(taskContainers(processName, spec, { image, secrets, logGroupName, region: args.region, releaseId: release.runningId, exec: settings.exec },
                         releasePhase && { name: releasePhase[0], spec: releasePhase[1] })));
@@ -201,11 +201,10 @@ export class Run extends pulumi.ComponentResource {
             return Object.fromEntries(entries);
         }
 
-        function createServices(): aws.ecs.Service[] {
-            return Object.entries(args.processes)
+        function createServices(): Record<string, aws.ecs.Service> {
+            return Object.fromEntries(entriesByKey(args.processes)
                 .filter(([, spec]) => hasService(spec))
-                .sort(([a], [b]) => (a < b ? -1 : 1))
-                .map(([processName, spec]) => new aws.ecs.Service(`${name}-${processName}`, {
+                .map(([processName, spec]) => [processName, new aws.ecs.Service(`${name}-${processName}`, {
                     cluster: cluster.arn,
                     taskDefinition: taskDefinitions[processName].arn,
                     // With scaling, the starting size: Application Auto Scaling owns it afterwards.
@@ -235,7 +234,7 @@ export class Run extends pulumi.ComponentResource {
                     dependsOn: [roles.executionPolicy, ...roles.taskPolicies, capacityProviders, ...web.rules, ...network.rules, ...args.database.rules, ...(spec.port === undefined ? [] : web.listeners)],
                     // The next `pulumi up` must not reset what Application Auto Scaling decided.
                     ignoreChanges: spec.scaling === undefined ? undefined : ["desiredCount"],
-                }));
+                })]));
         }
 
         function recordRunningRelease(): aws.ssm.Parameter {
@@ -247,16 +246,15 @@ export class Run extends pulumi.ComponentResource {
                 // After lost state the pointer still exists in AWS: take it back instead of failing.
                 overwrite: true,
                 tags: args.tags,
-            }, { parent, dependsOn: services });
+            }, { parent, dependsOn: Object.values(services) });
         }
 
         /** What the operator commands need (`/<app>/<stack>/ops`), written like the pointer: once every service is steady. */
         function recordOperations(): aws.ssm.Parameter {
-            // createServices makes one service per run-phase process, in name order.
-            const serviceOf = (p: string) => services[Object.keys(args.processes).filter((q) => hasService(args.processes[q])).sort().indexOf(p)]?.name;
+            const serviceOf = (p: string) => services[p]?.name;
             const processes = pulumi.all(Object.entries(taskDefinitions).map(([p, td]) => pulumi.all([td.arn, serviceOf(p)]).apply(([arn, service]) =>
                 [p, { family: `${name}-${p}`, ...(service === undefined ? {} : { service }), taskDefinitionArn: arn, container: p }] as const)));
-            const execEnabled = pulumi.all(services.map((s) => s.enableExecuteCommand)).apply((all) => all.every((on) => on === true));
+            const execEnabled = pulumi.all(Object.values(services).map((s) => s.enableExecuteCommand)).apply((all) => all.every((on) => on === true));
             const record = pulumi.all([cluster.name, logGroup.name, processes, taskNetwork, execEnabled]).apply(([clusterName, logGroupName, entries, net, exec]): OpsRecord =>
                 ({ region: args.region, cluster: clusterName, logGroup: logGroupName, release: release.runningId, processes: Object.fromEntries(entries), network: net, execEnabled: exec }));
             return new aws.ssm.Parameter(`${name}-ops`, {
@@ -266,7 +264,7 @@ export class Run extends pulumi.ComponentResource {
                 description: "What the operator commands need: cluster, services, task definitions, task network, log group (npm run ops)",
                 overwrite: true,
                 tags: args.tags,
-            }, { parent, dependsOn: services });
+            }, { parent, dependsOn: Object.values(services) });
         }
     }
 }

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { schedulerPolicy, schedulerTrustPolicy } from "../lib/iam-policies";
 import type { ProcessSpec } from "../lib/process";
 import { boundaryOf, type Run } from "./run";
+import { entriesByKey } from "../lib/hashing";
 
 export interface SchedulesArgs {
     /** The cluster, roles, task network and the running release's task definitions. */
@@ -29,7 +30,7 @@ export class Schedules extends pulumi.ComponentResource {
         super("twelve-factor:schedules:Schedules", name, {}, opts);
         const parent = this;
         const { run } = args;
-        const scheduled = Object.entries(args.processes).filter(([, p]) => p.schedule !== undefined).sort(([a], [b]) => (a < b ? -1 : 1));
+        const scheduled = entriesByKey(args.processes).filter(([, p]) => p.schedule !== undefined);
         const { id: accountId, partition } = run.account;
 
         const role = new aws.iam.Role(`${name}-role`, {

@@ -24,3 +24,8 @@ export function hashValue(value: string, secret: boolean, salt: string): string 
     if (!secret) return sha256(value).slice(0, 16);
     return pbkdf2Sync(value, salt, 100_000, 8, "sha256").toString("hex");
 }
+
+/** A record's entries in key order: declarations and reports that follow it are deterministic. */
+export function entriesByKey<T>(record: Record<string, T>): [string, T][] {
+    return Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}

@@ -2,6 +2,7 @@ import { diffKeys } from "../../release/plan";
 import type { Invocation } from "../cli";
 import { findRelease, readDeployedState, releaseParameters, shortDigest, type LedgerRow, type StackState } from "../state";
 import { isoMinute, table } from "../table";
+import { entriesByKey } from "../../lib/hashing";
 
 /** What changed in a release against the one before it in the ledger: image, and keys by name. */
 export function changesOf(row: LedgerRow, before: LedgerRow | undefined) {
@@ -65,7 +66,7 @@ export async function release({ ref, clients, positionals, json, io }: Invocatio
         `migration  ${entry.migrationHead ?? "- (not recorded)"}`,
         "",
         "processes",
-        ...table(["  NAME", "COMMAND", "PORT", "HEALTH", "PHASE"], Object.entries(entry.processes).sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, p]) => [
+        ...table(["  NAME", "COMMAND", "PORT", "HEALTH", "PHASE"], entriesByKey(entry.processes).map(([name, p]) => [
             `  ${name}`, (p.command ?? []).join(" "), p.port === undefined ? "-" : String(p.port), p.port === undefined ? (p.healthCheckCommand?.join(" ") ?? "-") : p.healthCheckPath, p.phase,
         ])).trimEnd().split("\n"),
         "",
