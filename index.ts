@@ -147,20 +147,20 @@ export = async () => {
     };
 };
 
-/** What decides each config key of a new release: plain env, secrets, and the database handle. */
-function plannedValues(config: StackConfig, databaseDecidedBy: string): PlannedValue[] {
-    return [
-        ...Object.entries(config.env).map(([key, value]) => ({ key, decidedBy: value, secret: false })),
-        ...Object.entries(config.secrets).map(([key, value]) => ({ key, decidedBy: value, secret: true })),
-        { key: "DATABASE_URL", decidedBy: databaseDecidedBy, secret: true },
-    ];
-}
-
-/** Every config key of the newest release with its value. */
-function releaseValues(config: StackConfig, database: Database): ReleaseValue[] {
+/** The release's keys from config, plain env and secrets (DATABASE_URL is added by the database). */
+function configValues(config: StackConfig): { key: string; value: string; secret: boolean }[] {
     return [
         ...Object.entries(config.env).map(([key, value]) => ({ key, value, secret: false })),
         ...Object.entries(config.secrets).map(([key, value]) => ({ key, value, secret: true })),
-        { key: "DATABASE_URL", value: database.url, secret: true },
     ];
+}
+
+/** What decides each key of a new release: its value, or for DATABASE_URL what determines it. */
+function plannedValues(config: StackConfig, databaseDecidedBy: string): PlannedValue[] {
+    return [...configValues(config).map(({ key, value, secret }) => ({ key, decidedBy: value, secret })), { key: "DATABASE_URL", decidedBy: databaseDecidedBy, secret: true }];
+}
+
+/** Every key of the newest release with its value. */
+function releaseValues(config: StackConfig, database: Database): ReleaseValue[] {
+    return [...configValues(config), { key: "DATABASE_URL", value: database.url, secret: true }];
 }
