@@ -59,14 +59,29 @@ export function resolveImageSource(build: BuildSource, projectRoot: string, prom
     }
 }
 
-const ecrImageRef = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\/([a-z0-9._\/-]+)@sha256:[a-f0-9]{64}$/;
+const ecrImageRef = /^((\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?\/([a-z0-9._\/-]+))@sha256:[a-f0-9]{64}$/;
+
+/** An ECR image pinned by digest, taken apart. */
+export interface EcrImage {
+    /** `<account>.dkr.ecr.<region>.amazonaws.com/<repository>`. */
+    repositoryUrl: string;
+    registryId: string;
+    region: string;
+    partition: "aws" | "aws-cn";
+    repositoryName: string;
+}
+
+/** The parts of an ECR image reference pinned by digest; undefined for anything else. */
+export function parseEcrImage(imageRef: string): EcrImage | undefined {
+    const m = ecrImageRef.exec(imageRef);
+    return m ? { repositoryUrl: m[1], registryId: m[2], region: m[3], partition: m[4] ? "aws-cn" : "aws", repositoryName: m[5] } : undefined;
+}
 
 /** The ECR repository ARN an image reference lives in, so pull rights can be scoped to it. */
 export function repositoryArnOf(imageRef: string): string {
-    const m = ecrImageRef.exec(imageRef);
-    if (!m) throw new Error(`twelve-factor:build: expected an ECR image pinned by digest (<account>.dkr.ecr.<region>.amazonaws.com/<repo>@sha256:<digest>), got "${imageRef}"`);
-    const partition = m[3] ? "aws-cn" : "aws";
-    return `arn:${partition}:ecr:${m[2]}:${m[1]}:repository/${m[4]}`;
+    const image = parseEcrImage(imageRef);
+    if (!image) throw new Error(`twelve-factor:build: expected an ECR image pinned by digest (<account>.dkr.ecr.<region>.amazonaws.com/<repo>@sha256:<digest>), got "${imageRef}"`);
+    return `arn:${image.partition}:ecr:${image.region}:${image.registryId}:repository/${image.repositoryName}`;
 }
 
 /**

@@ -1,6 +1,11 @@
 import * as aws from "@pulumi/aws";
+import { parseEcrImage } from "../lib/image";
 
-const ecrImage = /^((\d{12})\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?\/([a-z0-9._\/-]+))@sha256:[a-f0-9]{64}$/;
+/** What the look-up needs of each ledger entry, oldest first. */
+export interface RecordedBuild {
+    build?: string;
+    image: string;
+}
 
 /**
  * The image already pushed for this build, if any: ECR tags are immutable, so a build whose tag
@@ -10,22 +15,15 @@ const ecrImage = /^((\d{12})\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?\/([a
  * that recorded this build names its image; otherwise the tag is looked up in the repository
  * this stack's builds went to.
  */
-/** What the look-up needs of each ledger entry, oldest first. */
-export interface RecordedBuild {
-    build?: string;
-    image: string;
-}
-
 export async function pushedImage(build: string, tag: string, ledger: RecordedBuild[]): Promise<string | undefined> {
     const recorded = [...ledger].reverse().find((e) => e.build === build);
     if (recorded !== undefined) return recorded.image;
-    const repository = [...ledger].reverse().map((e) => e.build?.startsWith("source:") ? ecrImage.exec(e.image) : null).find((m) => m);
-    if (!repository) return undefined;
-    const [, url, registryId, repositoryName] = repository;
+    const repository = [...ledger].reverse().map((e) => (e.build?.startsWith("source:") ? parseEcrImage(e.image) : undefined)).find((r) => r !== undefined);
+    if (repository === undefined) return undefined;
     try {
-        const found = await aws.ecr.getImages({ registryId, repositoryName });
+        const found = await aws.ecr.getImages({ registryId: repository.registryId, repositoryName: repository.repositoryName });
         const image = found.imageIds.find((i) => i.imageTag === tag);
-        return image?.imageDigest === undefined ? undefined : `${url}@${image.imageDigest}`;
+        return image?.imageDigest === undefined ? undefined : `${repository.repositoryUrl}@${image.imageDigest}`;
     } catch {
         // The repository is gone (deleted by hand): nothing was pushed there that could collide.
         return undefined;
